@@ -1,0 +1,92 @@
+"""Settings from the environment and an optional ``.env`` file.
+
+The variable names are the bot's interface to its operators: the README, the
+Dockerfile and the tests all use them, so rename none of them lightly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and says why."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    bot_token: SecretStr
+    autoastat_token: SecretStr
+    autoastat_url: HttpUrl = HttpUrl("https://autoastat.com")
+    telegram_api_url: HttpUrl = HttpUrl("https://api.telegram.org")
+    database_path: Path = Path("data/bot.sqlite3")
+    hourly_budget: int = Field(default=100, ge=1)
+    user_daily_quota: int = Field(default=10, ge=0)
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    cache_ttl_hours: float = Field(default=24, gt=0)
+    retry_delay: float = Field(default=30, ge=0)
+    autoastat_timeout: float = Field(default=15, gt=0)
+    max_vins_per_message: int = Field(default=3, ge=1)
+    log_level: LogLevel = "INFO"
+
+    @field_validator("bot_token", "autoastat_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def autoastat_base(self) -> str:
+        """The API base without a trailing slash."""
+        return str(self.autoastat_url).rstrip("/")
+
+    @property
+    def telegram_base(self) -> str:
+        """The Bot API base without a trailing slash."""
+        return str(self.telegram_api_url).rstrip("/")
+
+    @property
+    def cache_ttl_seconds(self) -> float:
+        """How long a fetched history is served from the cache."""
+        return self.cache_ttl_hours * 3600
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning any validation error into one readable line."""
+    try:
+        return Settings(**overrides)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        reason = "is required" if error["type"] == "missing" else error["msg"]
+        reason = reason.removeprefix("Value error, ")
+        problems.append(f"{name} {reason}")
+    return "; ".join(problems)

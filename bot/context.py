@@ -1,0 +1,53 @@
+"""The shared resources handlers reach through their callback context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Catalogues
+from bot.limits import Limits
+from bot.lookup import LookupService
+from bot.storage import Storage
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything opened at start and closed at shutdown."""
+
+    settings: Settings
+    storage: Storage
+    http: httpx.AsyncClient
+    limits: Limits
+    lookups: LookupService
+    catalogues: Catalogues
+
+
+class BotData:
+    """The application's ``bot_data``: one typed slot instead of string keys."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        """The open services; only valid between start and shutdown."""
+        if self._services is None:
+            raise RuntimeError("services are not open (outside post_init/post_shutdown)")
+        return self._services
+
+    @services.setter
+    def services(self, value: Services) -> None:
+        self._services = value
+
+    def release(self) -> Services | None:
+        """Hand back the services for closing, leaving the slot empty."""
+        services, self._services = self._services, None
+        return services
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

@@ -1,0 +1,192 @@
+"""Answering VINs in a chat: the steps every chat surface shares.
+
+A handler finds the VINs, then calls :func:`answer_vins`; everything from the
+per-message limit to the album lives here, so private chats and groups answer
+alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    ReplyParameters,
+    User,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+
+from bot import render, replies, vin
+from bot.context import Context
+from bot.i18n import Translator
+from bot.lookup import Failed, Found, Refused
+
+logger = logging.getLogger(__name__)
+
+LOOKUP_ANYWAY_PREFIX = "vin:"
+# Answers from the cache come at once; only a slower lookup shows "typing…",
+# refreshed because Telegram shows a chat action for about five seconds.
+TYPING_AFTER = 0.3
+TYPING_REFRESH = 4.5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def translator_for(user: User | None, context: Context) -> Translator:
+    """The language to answer this user in."""
+    catalogues = context.bot_data.services.catalogues
+    return catalogues.translator(user.language_code if user else None)
+
+
+async def answer_vins(
+    context: Context,
+    *,
+    chat_id: int,
+    user: User,
+    vins: Sequence[str],
+    reply_to: int | None = None,
+) -> None:
+    """Answer each VIN found in one message, up to the per-message limit."""
+    t = translator_for(user, context)
+    limit = context.bot_data.services.settings.max_vins_per_message
+    for found_vin in vins[:limit]:
+        if vin.looks_mistyped(found_vin):
+            await ask_to_confirm(context.bot, chat_id, found_vin, t, reply_to)
+        else:
+            await answer_vin(context, chat_id=chat_id, user=user, vin=found_vin, reply_to=reply_to)
+    if len(vins) > limit:
+        await send_text(context.bot, chat_id, replies.skipped(vins[limit:], t), reply_to)
+
+
+async def ask_to_confirm(
+    bot: Bot, chat_id: int, mistyped_vin: str, t: Translator, reply_to: int | None
+) -> None:
+    """Say the VIN looks mistyped and offer to look it up all the same."""
+    button = InlineKeyboardButton(
+        replies.look_up_anyway(t), callback_data=f"{LOOKUP_ANYWAY_PREFIX}{mistyped_vin}"
+    )
+    await send_text(
+        bot,
+        chat_id,
+        replies.mistyped(mistyped_vin, t),
+        reply_to,
+        markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def answer_vin(
+    context: Context, *, chat_id: int, user: User, vin: str, reply_to: int | None = None
+) -> None:
+    """Look one VIN up and send its summary and album, or say why not."""
+    bot = context.bot
+    services = context.bot_data.services
+    t = translator_for(user, context)
+
+    async def tell_retrying(delay: float) -> None:
+        await send_text(bot, chat_id, replies.retrying(vin, delay, t), reply_to)
+
+    async with typing(bot, chat_id):
+        outcome = await services.lookups.lookup(vin, user.id, on_retry=tell_retrying)
+
+    match outcome:
+        case Found():
+            await send_history(bot, chat_id, vin, outcome, t, reply_to)
+        case Refused():
+            await send_text(
+                bot, chat_id, replies.refusal(outcome.refusal, time.time(), t), reply_to
+            )
+        case Failed():
+            await send_text(bot, chat_id, replies.failure(outcome.error, t), reply_to)
+
+
+async def send_history(
+    bot: Bot, chat_id: int, vin_text: str, found: Found, t: Translator, reply_to: int | None
+) -> None:
+    """The summary message, then the album of the newest sale's photos."""
+    facts = vin.decode(vin_text)
+    await send_text(bot, chat_id, render.summary(vin_text, facts, found.history, t), reply_to)
+
+    album = render.album(vin_text, found.history, t)
+    if album is None:
+        return
+    try:
+        await send_album(bot, chat_id, album, reply_to)
+    except TelegramError as error:
+        # The summary is already there; the photos are a bonus that may fail.
+        logger.warning("album for %s refused: %s", vin_text, error)
+        await send_text(bot, chat_id, replies.photos_failed(t), reply_to)
+
+
+async def send_album(bot: Bot, chat_id: int, album: render.Album, reply_to: int | None) -> None:
+    """One photo as a photo, several as a media group with the caption on the first."""
+    reply = _reply(reply_to)
+    if len(album.photos) == 1:
+        await bot.send_photo(
+            chat_id,
+            album.photos[0],
+            caption=album.caption,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply,
+        )
+        return
+    media = [
+        InputMediaPhoto(
+            url, caption=album.caption if index == 0 else None, parse_mode=ParseMode.HTML
+        )
+        for index, url in enumerate(album.photos)
+    ]
+    await bot.send_media_group(chat_id, media, reply_parameters=reply)
+
+
+async def send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_to: int | None = None,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """An HTML message without link previews."""
+    await bot.send_message(
+        chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=NO_PREVIEW,
+        reply_parameters=_reply(reply_to),
+        reply_markup=markup,
+    )
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    # The asking message may be deleted meanwhile; the answer is still wanted.
+    return ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
+@asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in the chat while the block runs, unless it ends at once."""
+
+    async def keep_typing() -> None:
+        await asyncio.sleep(TYPING_AFTER)
+        while True:
+            with suppress(TelegramError):
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(TYPING_REFRESH)
+
+    task = asyncio.create_task(keep_typing(), name=f"typing in {chat_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

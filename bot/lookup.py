@@ -1,0 +1,224 @@
+"""One lookup of a VIN: cache, single-flight, limits and the API put together.
+
+The order of the steps is what keeps paid requests rare:
+
+1. a fresh cached history answers at once and costs nothing;
+2. a lookup of the same VIN already in flight is joined, not repeated;
+3. otherwise the user's quota and a budget slot are reserved together, the
+   API is asked, and the answer (even "no records") is cached before anyone
+   sees it.
+
+This module knows nothing of Telegram; its callers render the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.autoastat import (
+    AutoastatClient,
+    AutoastatError,
+    History,
+    RateLimited,
+    Unauthorised,
+    Unavailable,
+    dump_history,
+    parse_history,
+)
+from bot.limits import Clock, Limits, Refusal
+from bot.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+# Called with the delay before the next attempt after a 503.
+RetryNotice = Callable[[float], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Source(StrEnum):
+    """Where a found history came from."""
+
+    CACHE = "cache"
+    FRESH = "fresh"
+    SHARED = "shared"  # fetched by a concurrent lookup of the same VIN
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The VIN's history (possibly empty: no records)."""
+
+    history: History
+    fetched_at: float
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A limit stopped the lookup before anything was spent."""
+
+    refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The API was asked but gave no history; the user's quota was given back."""
+
+    error: AutoastatError
+
+
+Outcome = Found | Refused | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolution:
+    outcome: Outcome
+    requests: int  # upstream requests this resolution made
+
+
+class LookupService:
+    """Answers lookups while spending as little of the API budget as possible."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        client: AutoastatClient,
+        limits: Limits,
+        cache_ttl: float,
+        retry_delay: float,
+        retries: int = 2,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._storage = storage
+        self._client = client
+        self._limits = limits
+        self._cache_ttl = cache_ttl
+        self._retry_delay = retry_delay
+        self._retries = retries
+        self._clock = clock
+        self._sleep = sleep
+        self._flights: dict[str, asyncio.Task[_Resolution]] = {}
+
+    async def lookup(
+        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None
+    ) -> Outcome:
+        """Find the VIN's history for this user, from the cache or the API."""
+        started = time.perf_counter()
+        resolution = await self._resolve(vin, user_id, on_retry)
+        _log(vin, user_id, resolution, time.perf_counter() - started)
+        return resolution.outcome
+
+    async def cached(self, vin: str) -> Found | None:
+        """The VIN's history if the cache has a fresh one; never spends anything."""
+        cached = await self._storage.cached_history(
+            vin, fetched_after=self._clock() - self._cache_ttl
+        )
+        if cached is None:
+            return None
+        return Found(parse_history(cached.payload), cached.fetched_at, Source.CACHE)
+
+    async def _resolve(self, vin: str, user_id: int, on_retry: RetryNotice | None) -> _Resolution:
+        found = await self.cached(vin)
+        if found is not None:
+            return _Resolution(found, requests=0)
+
+        while True:
+            flight = self._flights.get(vin)
+            if flight is None:
+                break
+            # Shielded: one asker giving up must not cancel the others' answer.
+            shared = await asyncio.shield(flight)
+            match shared.outcome:
+                case Found() as found:
+                    return _Resolution(
+                        Found(found.history, found.fetched_at, Source.SHARED), requests=0
+                    )
+                case Failed():
+                    return _Resolution(shared.outcome, requests=0)
+                case Refused():
+                    # That asker's own quota may be what refused; try on ours.
+                    continue
+
+        flight = asyncio.create_task(self._fetch(vin, user_id, on_retry), name=f"lookup {vin}")
+        self._flights[vin] = flight
+        flight.add_done_callback(lambda _: self._flights.pop(vin, None))
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, vin: str, user_id: int, on_retry: RetryNotice | None) -> _Resolution:
+        # A flight that just ended may have filled the cache after we looked.
+        found = await self.cached(vin)
+        if found is not None:
+            return _Resolution(found, requests=0)
+
+        granted = await self._limits.reserve(vin, user_id)
+        if isinstance(granted, Refusal):
+            return _Resolution(Refused(granted), requests=0)
+
+        requests = 0
+        try:
+            while True:
+                requests += 1
+                try:
+                    history = await self._client.fetch_history(vin)
+                    break
+                except Unavailable:
+                    if not await self._may_retry(vin, requests, on_retry):
+                        raise
+        except AutoastatError as error:
+            await self._limits.refund(granted)
+            await self._after_failure(error)
+            return _Resolution(Failed(error), requests)
+        except BaseException:
+            await self._limits.refund(granted)
+            raise
+
+        fetched_at = self._clock()
+        await self._storage.store_history(vin, dump_history(history), fetched_at=fetched_at)
+        await self._limits.settle(granted)
+        return _Resolution(Found(history, fetched_at, Source.FRESH), requests)
+
+    async def _may_retry(self, vin: str, attempts: int, on_retry: RetryNotice | None) -> bool:
+        """After a 503: wait, then take a budget slot for one more attempt if any is left."""
+        if attempts > self._retries:
+            return False
+        if on_retry is not None:
+            await on_retry(self._retry_delay)
+        await self._sleep(self._retry_delay)
+        # A retry is a request like any other: it needs a budget slot of its own.
+        return not isinstance(await self._limits.reserve_retry(vin), Refusal)
+
+    async def _after_failure(self, error: AutoastatError) -> None:
+        if isinstance(error, RateLimited):
+            until = await self._limits.pause(error.retry_after)
+            logger.warning(
+                "autoastat rate limit hit; requests held for %.0f s", until - self._clock()
+            )
+        elif isinstance(error, Unauthorised):
+            logger.error("autoastat refused the token (%s); check AUTOASTAT_TOKEN", error)
+        else:
+            logger.warning("autoastat failed: %s; body starts %r", error, error.excerpt)
+
+
+def _log(vin: str, user_id: int, resolution: _Resolution, elapsed: float) -> None:
+    outcome = resolution.outcome
+    match outcome:
+        case Found():
+            result = f"found {len(outcome.history)} sales ({outcome.source})"
+        case Refused():
+            result = f"refused by {outcome.refusal.limit}"
+        case Failed():
+            result = f"failed: {type(outcome.error).__name__}"
+    logger.info(
+        "lookup vin=%s user=%d %s, spent %d requests, in %.0f ms",
+        vin,
+        user_id,
+        result,
+        resolution.requests,
+        elapsed * 1000,
+    )

@@ -1,0 +1,254 @@
+"""A VIN's history as Telegram HTML: the summary message and the photo album.
+
+Pure functions of the history and a translator, so they test without a bot.
+Every string that comes from the API goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.autoastat import History, Odometer, OdometerStatus, Sale, SaleStatus, newest_first
+from bot.i18n import Translator
+from bot.vin import VinFacts
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ALBUM_LIMIT = 10
+
+# No single field from the API may crowd out the rest of a sale.
+FIELD_LIMIT = 100
+
+AUCTION_NAMES = {"iaai": "IAAI", "copart": "Copart"}
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units.
+
+    Counted on the HTML itself, which is never shorter than the parsed text, so
+    anything that fits by this measure fits Telegram's.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def summary(vin: str, facts: VinFacts, history: History, t: Translator) -> str:
+    """The whole history in one message: header, then sales newest first."""
+    sales = newest_first(history)
+    head = _header(vin, facts, len(sales), t)
+    if not sales:
+        return "\n\n".join([head, _no_records(t)])
+
+    blocks: list[str] = []
+    for index, sale in enumerate(sales):
+        block = _sale_block(sale, t)
+        hidden = len(sales) - index - 1
+        # Keep room for the note about the sales that do not fit.
+        tail = _more_sales(hidden, t) if hidden else ""
+        candidate = "\n\n".join([head, *blocks, block, tail]).rstrip()
+        if telegram_length(candidate) > MESSAGE_LIMIT:
+            break
+        blocks.append(block)
+
+    hidden = len(sales) - len(blocks)
+    parts = [head, *blocks]
+    if hidden:
+        parts.append(_more_sales(hidden, t))
+    return "\n\n".join(parts)
+
+
+def _header(vin: str, facts: VinFacts, count: int, t: Translator) -> str:
+    lines = [f"🚗 <b>{vin}</b>"]
+    described = " · ".join(
+        str(part) for part in (facts.model_year, facts.manufacturer, facts.country) if part
+    )
+    if described:
+        lines.append(html.escape(described))
+    lines.append(
+        t.ngettext("{count} auction record", "{count} auction records", count)
+        if count
+        else t.gettext("No auction records")
+    )
+    return "\n".join(lines)
+
+
+def _no_records(t: Translator) -> str:
+    return t.gettext(
+        "IAAI and Copart have no record of this VIN. That does not prove a clean "
+        "history: the car may have been sold elsewhere, or repaired privately."
+    )
+
+
+def _more_sales(count: int, t: Translator) -> str:
+    return t.ngettext(
+        "…and {count} older sale that does not fit in one message.",
+        "…and {count} older sales that do not fit in one message.",
+        count,
+    )
+
+
+def _text(value: str) -> str:
+    """An API string made safe for HTML and short enough to leave room for the rest."""
+    if len(value) > FIELD_LIMIT:
+        value = value[: FIELD_LIMIT - 1] + "…"
+    return html.escape(value)
+
+
+def _sale_block(sale: Sale, t: Translator) -> str:
+    return "\n".join(line for line in _sale_lines(sale, t) if line)
+
+
+def _sale_lines(sale: Sale, t: Translator) -> Iterable[str]:
+    yield _sale_title(sale, t)
+    yield _join(_status(sale, t), _bid(sale, t))
+    if sale.odometer is not None:
+        yield _odometer(sale.odometer, t)
+    yield _damage(sale, t)
+    if sale.loss_type:
+        yield t.gettext("Loss type: {loss}", loss=_text(sale.loss_type))
+    yield _seller(sale, t)
+
+
+def _sale_title(sale: Sale, t: Translator) -> str:
+    parts = []
+    if sale.date is not None:
+        parts.append(f"<b>{t.date(sale.date)}</b>")
+    if sale.auction:
+        parts.append(_text(AUCTION_NAMES.get(sale.auction.lower(), sale.auction)))
+    if sale.auction_lot_number:
+        parts.append(t.gettext("lot {lot}", lot=f"<code>{_text(sale.auction_lot_number)}</code>"))
+    return " · ".join(parts) or f"<b>{t.gettext('Undated sale')}</b>"
+
+
+def _status(sale: Sale, t: Translator) -> str:
+    match sale.status:
+        case None:
+            return ""
+        case SaleStatus.SOLD:
+            return t.gettext("Sold")
+        case SaleStatus.NOT_SOLD:
+            return t.gettext("Not sold")
+        case SaleStatus.PENDING:
+            return t.gettext("Sale pending")
+        case SaleStatus.REMOVED:
+            return t.gettext("Removed from sale")
+        case SaleStatus.UNKNOWN:
+            return t.gettext("Outcome unknown")
+        case other:
+            return t.gettext("Status: {status}", status=_text(other))
+
+
+def _bid(sale: Sale, t: Translator) -> str:
+    if sale.win_amount is None:
+        return ""
+    amount = t.money(sale.win_amount, (sale.currency or "USD").upper())
+    amount = html.escape(amount)
+    # A car that did not sell still had a top bid; calling it "winning" would mislead.
+    if sale.status == SaleStatus.SOLD or sale.sold:
+        return t.gettext("winning bid {amount}", amount=f"<b>{amount}</b>")
+    return t.gettext("highest bid {amount}", amount=f"<b>{amount}</b>")
+
+
+def _odometer(odometer: Odometer, t: Translator) -> str:
+    if odometer.value is None:
+        reading = t.gettext("no reading")
+    else:
+        reading = f"{t.number(odometer.value)} {_unit(odometer.unit_of_measure, t)}".strip()
+    status = _odometer_status(odometer.status, t)
+    text = f"{reading} ({status})" if status else reading
+    return t.gettext("Odometer: {reading}", reading=text)
+
+
+def _unit(unit: str | None, t: Translator) -> str:
+    match unit:
+        case "mi":
+            return t.gettext("mi")
+        case "km":
+            return t.gettext("km")
+        case None:
+            return ""
+        case other:
+            return _text(other)
+
+
+def _odometer_status(status: OdometerStatus | str | None, t: Translator) -> str:
+    match status:
+        case None:
+            return ""
+        case OdometerStatus.ACTUAL:
+            return t.gettext("actual")
+        case OdometerStatus.NOT_ACTUAL:
+            return t.gettext("not actual")
+        case OdometerStatus.EXEMPT:
+            return t.gettext("exempt")
+        case OdometerStatus.EXCEEDS_LIMIT:
+            return t.gettext("exceeds mechanical limits")
+        case OdometerStatus.BROKEN:
+            return t.gettext("broken")
+        case OdometerStatus.BURNT:
+            return t.gettext("burnt")
+        case OdometerStatus.INOPERABLE_DIGITAL_DASH:
+            return t.gettext("digital dash inoperable")
+        case OdometerStatus.MISSING:
+            return t.gettext("missing")
+        case other:
+            return _text(other)
+
+
+def _damage(sale: Sale, t: Translator) -> str:
+    if sale.primary_damage and sale.secondary_damage:
+        return t.gettext(
+            "Damage: {primary}, secondary {secondary}",
+            primary=_text(sale.primary_damage),
+            secondary=_text(sale.secondary_damage),
+        )
+    damage = sale.primary_damage or sale.secondary_damage
+    return t.gettext("Damage: {primary}", primary=_text(damage)) if damage else ""
+
+
+def _seller(sale: Sale, t: Translator) -> str:
+    seller = sale.seller
+    if seller is None or (not seller.name and seller.insurance is None):
+        return ""
+    name = _text(seller.name) if seller.name else t.gettext("not named")
+    match seller.insurance:
+        case True:
+            return t.gettext("Seller: {name} (insurer)", name=name)
+        case False:
+            return t.gettext("Seller: {name} (not an insurer)", name=name)
+        case None:
+            return t.gettext("Seller: {name}", name=name)
+
+
+def _join(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Album:
+    """Preview photos of one sale, and the caption shown under the album."""
+
+    photos: tuple[str, ...]
+    caption: str
+
+
+def album(vin: str, history: History, t: Translator) -> Album | None:
+    """The previews of the newest sale that has any, or None when no sale has photos."""
+    for sale in newest_first(history):
+        photos = _distinct_photo_urls(sale.images.previews)[:ALBUM_LIMIT]
+        if photos:
+            return Album(photos=photos, caption=_album_caption(vin, sale, t))
+    return None
+
+
+def _distinct_photo_urls(urls: Sequence[str]) -> tuple[str, ...]:
+    # Only plain web addresses go to Telegram: nothing else may pose as a file.
+    seen = dict.fromkeys(
+        url for url in urls if url.startswith(("https://", "http://")) and url.isprintable()
+    )
+    return tuple(url for url in seen if " " not in url)
+
+
+def _album_caption(vin: str, sale: Sale, t: Translator) -> str:
+    return f"{vin} · {_sale_title(sale, t)}"

@@ -1,0 +1,176 @@
+"""The bot's short answers: help, refusals, failures, prompts.
+
+Pure functions of a translator and plain values, like :mod:`bot.render`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from babel.dates import format_time, format_timedelta
+
+from bot.autoastat import (
+    AutoastatError,
+    BadResponse,
+    NetworkFailure,
+    RateLimited,
+    Unauthorised,
+    Unavailable,
+)
+from bot.i18n import Translator
+from bot.limits import QuotaStatus, Refusal
+from bot.vin import check_digit
+
+
+def when(moment: float, now: float, t: Translator) -> str:
+    """A near moment as a wait and a UTC clock time: "in 12 minutes (18:42 UTC)"."""
+    wait = timedelta(seconds=max(60.0, moment - now))
+    clock = format_time(datetime.fromtimestamp(moment, UTC), "HH:mm", locale=t.locale)
+    return t.gettext(
+        "in {wait} ({clock} UTC)",
+        wait=format_timedelta(wait, threshold=2, format="long", locale=t.locale),
+        clock=clock,
+    )
+
+
+def quota_line(status: QuotaStatus, t: Translator) -> str:
+    """How many lookups the user has left."""
+    if status.left is None:
+        return t.gettext("Your lookups are not limited.")
+    return t.gettext(
+        "Fresh lookups left for the next 24 hours: {left} of {limit}. "
+        "VINs the bot already has are answered free.",
+        left=status.left,
+        limit=status.limit,
+    )
+
+
+def help_text(status: QuotaStatus, max_vins: int, t: Translator) -> str:
+    """What the bot does and how to use it."""
+    return "\n\n".join(
+        [
+            t.gettext(
+                "Send me a VIN and I will show the car's history at the US salvage "
+                "auctions IAAI and Copart: every sale with its date, lot, status, bid, "
+                "odometer, damage and seller, and the lot photos."
+            ),
+            t.gettext(
+                "The VIN can be anywhere in your message, in any case, split by spaces "
+                "or dashes. Up to {count} VINs per message.",
+                count=max_vins,
+            ),
+            quota_line(status, t),
+        ]
+    )
+
+
+def no_vin(t: Translator) -> str:
+    """The answer to a message without a VIN."""
+    return t.gettext(
+        "I found no VIN in that message. A VIN has 17 letters and digits, "
+        "for example 1FMZU73K83ZB53903."
+    )
+
+
+def skipped(vins: Sequence[str], t: Translator) -> str:
+    """The VINs over the per-message limit, named so the user can send them again."""
+    listed = ", ".join(f"<code>{vin}</code>" for vin in vins)
+    return t.ngettext(
+        "Skipped {count} more VIN: {vins}. Send it in another message.",
+        "Skipped {count} more VINs: {vins}. Send them in another message.",
+        len(vins),
+        vins=listed,
+    )
+
+
+def mistyped(vin: str, t: Translator) -> str:
+    """A North American VIN whose check digit does not match."""
+    return t.gettext(
+        "<code>{vin}</code> looks mistyped: for these 17 characters the 9th (the check "
+        "digit) should be {expected}, not {actual}. Please check the VIN; a wrong one "
+        "would still use up a lookup.",
+        vin=vin,
+        expected=check_digit(vin),
+        actual=vin[8],
+    )
+
+
+def look_up_anyway(t: Translator) -> str:
+    """The label of the button that looks a mistyped-looking VIN up all the same."""
+    return t.gettext("Look it up anyway")
+
+
+def refusal(refused: Refusal, now: float, t: Translator) -> str:
+    """Which limit stopped the lookup, and when it frees."""
+    frees = when(refused.frees_at, now, t)
+    match refused.limit:
+        case "quota":
+            return t.gettext(
+                "You have used all your fresh lookups for the last 24 hours. "
+                "The next one frees {when}. VINs the bot already has are still answered.",
+                when=frees,
+            )
+        case "budget":
+            return t.gettext(
+                "The bot has used up this hour's lookups, which all its users share. "
+                "The next one frees {when}.",
+                when=frees,
+            )
+        case "paused":
+            return t.gettext(
+                "The history service asked the bot to slow down. Lookups resume {when}.",
+                when=frees,
+            )
+
+
+def failure(error: AutoastatError, t: Translator) -> str:
+    """What went wrong upstream, in the user's words; the quota was given back."""
+    not_charged = t.gettext("This lookup was not counted against your quota.")
+    match error:
+        case Unauthorised():
+            reason = t.gettext("Lookups are temporarily unavailable. Please try again later.")
+        case RateLimited():
+            reason = t.gettext(
+                "The history service is over its limit right now. Please try again later."
+            )
+        case Unavailable():
+            reason = t.gettext(
+                "The history service is down for the moment. Please try again in a few minutes."
+            )
+        case NetworkFailure():
+            reason = t.gettext("The history service did not answer in time. Please try again.")
+        case BadResponse():
+            reason = t.gettext(
+                "The history service sent an answer the bot could not read. "
+                "Please try again later."
+            )
+        case _:
+            reason = t.gettext("The lookup failed. Please try again later.")
+    return f"{reason} {not_charged}"
+
+
+def retrying(vin: str, delay: float, t: Translator) -> str:
+    """The service said 503: the bot will try again by itself."""
+    return t.gettext(
+        "The history service is busy. I will try <code>{vin}</code> again in {seconds} "
+        "seconds; no need to send it again.",
+        vin=vin,
+        seconds=round(delay),
+    )
+
+
+def photos_failed(t: Translator) -> str:
+    """Telegram would not take the album."""
+    return t.gettext("The lot photos could not be sent this time.")
+
+
+def apology(t: Translator) -> str:
+    """An unexpected error in a handler."""
+    return t.gettext("Sorry, something went wrong on my side. Please try again.")
+
+
+def escaped(text: str) -> str:
+    """Escape a user's or the API's text for HTML."""
+    return html.escape(text)
