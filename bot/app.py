@@ -9,11 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from telegram import BotCommand
-from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.autoastat import AutoastatClient
+from bot.commands import publish_commands
 from bot.config import Settings
 from bot.context import BotData, Services
 from bot.handlers import errors, private
@@ -35,7 +34,7 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
 
     async def post_init(application: BotApplication) -> None:
         application.bot_data.services = await open_services(settings, clock)
-        await publish_commands(application)
+        await publish_commands(application.bot, application.bot_data.services.catalogues)
 
     async def post_shutdown(application: BotApplication) -> None:
         services = application.bot_data.release()
@@ -101,19 +100,6 @@ async def close_services(services: Services) -> None:
     """Close what :func:`open_services` opened."""
     await services.http.aclose()
     await services.storage.close()
-
-
-async def publish_commands(application: BotApplication) -> None:
-    """Set the command menu; a failure here must not keep the bot from starting."""
-    t = application.bot_data.services.catalogues.translator(None)
-    commands = [
-        BotCommand("start", t.gettext("What this bot does")),
-        BotCommand("help", t.gettext("How to use it and lookups left")),
-    ]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError as error:
-        logger.warning("could not set the command menu: %s", error)
 
 
 @asynccontextmanager

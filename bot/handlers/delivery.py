@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 
 from bot import render, replies, vin
 from bot.context import Context
+from bot.handlers.language import translator_for
 from bot.i18n import Translator
 from bot.lookup import Failed, Found, Refused
 
@@ -40,12 +41,6 @@ TYPING_REFRESH = 4.5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def translator_for(user: User | None, context: Context) -> Translator:
-    """The language to answer this user in."""
-    catalogues = context.bot_data.services.catalogues
-    return catalogues.translator(user.language_code if user else None)
-
-
 async def answer_vins(
     context: Context,
     *,
@@ -55,7 +50,7 @@ async def answer_vins(
     reply_to: int | None = None,
 ) -> None:
     """Answer each VIN found in one message, up to the per-message limit."""
-    t = translator_for(user, context)
+    t = await translator_for(user, context)
     limit = context.bot_data.services.settings.max_vins_per_message
     for found_vin in vins[:limit]:
         if vin.looks_mistyped(found_vin):
@@ -88,7 +83,7 @@ async def answer_vin(
     """Look one VIN up and send its summary and album, or say why not."""
     bot = context.bot
     services = context.bot_data.services
-    t = translator_for(user, context)
+    t = await translator_for(user, context)
 
     async def tell_retrying(delay: float) -> None:
         await send_text(bot, chat_id, replies.retrying(vin, delay, t), reply_to)

@@ -10,7 +10,8 @@ from telegram.ext import Application
 
 from bot import replies
 from bot.context import Context
-from bot.handlers.delivery import send_text, translator_for
+from bot.handlers.delivery import send_text
+from bot.handlers.language import translator_for
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or isinstance(context.error, Forbidden):
         return
     try:
-        t = translator_for(update.effective_user, context)
+        t = await translator_for(update.effective_user, context)
         await send_text(context.bot, chat.id, replies.apology(t))
     except TelegramError:
         logger.warning("could not apologise in chat %d", chat.id)

@@ -21,8 +21,8 @@ from bot.handlers.delivery import (
     answer_vin,
     answer_vins,
     send_text,
-    translator_for,
 )
+from bot.handlers.language import translator_for
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -62,7 +62,7 @@ async def help_command(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    t = translator_for(user, context)
+    t = await translator_for(user, context)
     status = await context.bot_data.services.limits.quota_status(user.id)
     settings = context.bot_data.services.settings
     await send_text(
@@ -78,7 +78,7 @@ async def vin_message(update: Update, context: Context) -> None:
     vins = vin.find_vins(message.text or message.caption or "")
     if not vins:
         await send_text(
-            context.bot, message.chat_id, replies.no_vin(translator_for(user, context))
+            context.bot, message.chat_id, replies.no_vin(await translator_for(user, context))
         )
         return
     await answer_vins(context, chat_id=message.chat_id, user=user, vins=vins)
