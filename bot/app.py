@@ -15,7 +15,7 @@ from bot.autoastat import AutoastatClient
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.context import BotData, Services
-from bot.handlers import errors, private
+from bot.handlers import errors, group, inline, private
 from bot.i18n import Catalogues
 from bot.limits import Clock, Limits
 from bot.lookup import LookupService
@@ -55,6 +55,8 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
         .build()
     )
     private.register(application)
+    group.register(application)
+    inline.register(application)
     errors.register(application)
     return application
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     retry_delay: float = Field(default=30, ge=0)
     autoastat_timeout: float = Field(default=15, gt=0)
     max_vins_per_message: int = Field(default=3, ge=1)
+    inline_answer_timeout: float = Field(default=4, gt=0, le=10)
     log_level: LogLevel = "INFO"
 
     @field_validator("bot_token", "autoastat_token")

@@ -66,6 +66,30 @@ def help_text(status: QuotaStatus, max_vins: int, t: Translator) -> str:
     )
 
 
+def vin_usage(t: Translator) -> str:
+    """How to use ``/vin``."""
+    return t.gettext("Put the VIN after the command, for example: /vin 1FMZU73K83ZB53903")
+
+
+def group_help(bot_username: str, t: Translator) -> str:
+    """What the bot does in a group and the ways to ask it."""
+    return t.gettext(
+        "I show a car's history at the US salvage auctions IAAI and Copart. "
+        "Ask with /vin followed by the VIN, mention @{bot} with a VIN, or reply to "
+        "my message with one. Each lookup counts against the quota of whoever asked.",
+        bot=bot_username,
+    )
+
+
+def group_welcome(bot_username: str, t: Translator) -> str:
+    """The one message the bot posts when added to a group."""
+    return t.gettext(
+        "Hello! Send /vin with a VIN and I will show the car's IAAI and Copart "
+        "auction history with photos. Inline works too: type @{bot} and a VIN in any chat.",
+        bot=bot_username,
+    )
+
+
 def no_vin(t: Translator) -> str:
     """The answer to a message without a VIN."""
     return t.gettext(
@@ -95,6 +119,21 @@ def mistyped(vin: str, t: Translator) -> str:
         expected=check_digit(vin),
         actual=vin[8],
     )
+
+
+def mistyped_title(t: Translator) -> str:
+    """A one-line heading for a VIN that fails its check digit."""
+    return t.gettext("The VIN looks mistyped")
+
+
+def refusal_title(t: Translator) -> str:
+    """A one-line heading for a lookup a limit refused."""
+    return t.gettext("No lookup possible right now")
+
+
+def failure_title(t: Translator) -> str:
+    """A one-line heading for a lookup the service failed."""
+    return t.gettext("The lookup failed")
 
 
 def look_up_anyway(t: Translator) -> str:

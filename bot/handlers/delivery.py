@@ -25,11 +25,12 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 
-from bot import render, replies, vin
+from bot import render, replies
 from bot.context import Context
 from bot.handlers.language import translator_for
 from bot.i18n import Translator
 from bot.lookup import Failed, Found, Refused
+from bot.vin import decode, looks_mistyped
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ LOOKUP_ANYWAY_PREFIX = "vin:"
 TYPING_AFTER = 0.3
 TYPING_REFRESH = 4.5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# In a group the same VIN's photos are posted once in this long; the summary
+# is always answered.
+GROUP_ALBUM_WINDOW = 15 * 60
 
 
 async def answer_vins(
@@ -48,15 +52,23 @@ async def answer_vins(
     user: User,
     vins: Sequence[str],
     reply_to: int | None = None,
+    in_group: bool = False,
 ) -> None:
     """Answer each VIN found in one message, up to the per-message limit."""
     t = await translator_for(user, context)
     limit = context.bot_data.services.settings.max_vins_per_message
     for found_vin in vins[:limit]:
-        if vin.looks_mistyped(found_vin):
+        if looks_mistyped(found_vin):
             await ask_to_confirm(context.bot, chat_id, found_vin, t, reply_to)
         else:
-            await answer_vin(context, chat_id=chat_id, user=user, vin=found_vin, reply_to=reply_to)
+            await answer_vin(
+                context,
+                chat_id=chat_id,
+                user=user,
+                vin=found_vin,
+                reply_to=reply_to,
+                in_group=in_group,
+            )
     if len(vins) > limit:
         await send_text(context.bot, chat_id, replies.skipped(vins[limit:], t), reply_to)
 
@@ -78,7 +90,13 @@ async def ask_to_confirm(
 
 
 async def answer_vin(
-    context: Context, *, chat_id: int, user: User, vin: str, reply_to: int | None = None
+    context: Context,
+    *,
+    chat_id: int,
+    user: User,
+    vin: str,
+    reply_to: int | None = None,
+    in_group: bool = False,
 ) -> None:
     """Look one VIN up and send its summary and album, or say why not."""
     bot = context.bot
@@ -93,7 +111,8 @@ async def answer_vin(
 
     match outcome:
         case Found():
-            await send_history(bot, chat_id, vin, outcome, t, reply_to)
+            with_album = not in_group or _group_album_due(context, vin)
+            await send_history(bot, chat_id, vin, outcome, t, reply_to, with_album=with_album)
         case Refused():
             await send_text(
                 bot, chat_id, replies.refusal(outcome.refusal, time.time(), t), reply_to
@@ -102,21 +121,39 @@ async def answer_vin(
             await send_text(bot, chat_id, replies.failure(outcome.error, t), reply_to)
 
 
+def _group_album_due(context: Context, vin: str) -> bool:
+    """Whether this group has not seen the VIN's photos lately; notes that it now has."""
+    if context.chat_data is None:
+        return True
+    now = time.monotonic()
+    posted: dict[str, float] = context.chat_data.setdefault("albums_posted", {})
+    if now - posted.get(vin, -GROUP_ALBUM_WINDOW) < GROUP_ALBUM_WINDOW:
+        return False
+    posted[vin] = now
+    return True
+
+
 async def send_history(
-    bot: Bot, chat_id: int, vin_text: str, found: Found, t: Translator, reply_to: int | None
+    bot: Bot,
+    chat_id: int,
+    vin: str,
+    found: Found,
+    t: Translator,
+    reply_to: int | None,
+    *,
+    with_album: bool = True,
 ) -> None:
     """The summary message, then the album of the newest sale's photos."""
-    facts = vin.decode(vin_text)
-    await send_text(bot, chat_id, render.summary(vin_text, facts, found.history, t), reply_to)
+    await send_text(bot, chat_id, render.summary(vin, decode(vin), found.history, t), reply_to)
 
-    album = render.album(vin_text, found.history, t)
+    album = render.album(vin, found.history, t) if with_album else None
     if album is None:
         return
     try:
         await send_album(bot, chat_id, album, reply_to)
     except TelegramError as error:
         # The summary is already there; the photos are a bonus that may fail.
-        logger.warning("album for %s refused: %s", vin_text, error)
+        logger.warning("album for %s refused: %s", vin, error)
         await send_text(bot, chat_id, replies.photos_failed(t), reply_to)
 
 
