@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot import alerts
 from bot.autoastat import AutoastatClient
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.context import BotData, Services
-from bot.handlers import errors, group, inline, private
+from bot.flood import FloodLimit
+from bot.handlers import errors, gate, group, inline, private
 from bot.i18n import Catalogues
 from bot.limits import Clock, Limits
 from bot.lookup import LookupService
@@ -33,7 +36,7 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
     """The application with every handler, ready to run; resources open at start."""
 
     async def post_init(application: BotApplication) -> None:
-        application.bot_data.services = await open_services(settings, clock)
+        application.bot_data.services = await open_services(settings, clock, application.bot)
         await publish_commands(application.bot, application.bot_data.services.catalogues)
 
     async def post_shutdown(application: BotApplication) -> None:
@@ -54,6 +57,7 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
         .post_shutdown(post_shutdown)
         .build()
     )
+    gate.register(application)
     private.register(application)
     group.register(application)
     inline.register(application)
@@ -61,8 +65,14 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
     return application
 
 
-async def open_services(settings: Settings, clock: Clock) -> Services:
+async def open_services(settings: Settings, clock: Clock, bot: Bot) -> Services:
     """Open the database and the API client, and recover from an unclean stop."""
+    catalogues = Catalogues()
+
+    async def alert_token_rejected() -> None:
+        text = alerts.token_rejected(catalogues.translator(None))
+        await alerts.tell_admins(bot, settings.admin_ids, text)
+
     storage = await Storage.open(settings.database_path)
     refunded = await storage.refund_unsettled()
     if refunded:
@@ -87,6 +97,7 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         cache_ttl=settings.cache_ttl_seconds,
         retry_delay=settings.retry_delay,
         clock=clock,
+        on_token_rejected=alert_token_rejected,
     )
     return Services(
         settings=settings,
@@ -94,7 +105,8 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         http=http,
         limits=limits,
         lookups=lookups,
-        catalogues=Catalogues(),
+        catalogues=catalogues,
+        flood=FloodLimit(settings.user_rate_limit, exempt=settings.admin_ids, clock=clock),
     )
 
 

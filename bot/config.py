@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     autoastat_timeout: float = Field(default=15, gt=0)
     max_vins_per_message: int = Field(default=3, ge=1)
     inline_answer_timeout: float = Field(default=4, gt=0, le=10)
+    user_rate_limit: int = Field(default=10, ge=0)
+    access: Literal["public", "allowlist"] = "public"
+    allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    allowed_chat_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: LogLevel = "INFO"
 
     @field_validator("bot_token", "autoastat_token")
@@ -47,17 +51,19 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(int(part) for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "access", mode="before")
     @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
+    def _fold_case(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @property
     def autoastat_base(self) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.flood import FloodLimit
 from bot.i18n import Catalogues
 from bot.limits import Limits
 from bot.lookup import LookupService
@@ -25,6 +26,9 @@ class Services:
     limits: Limits
     lookups: LookupService
     catalogues: Catalogues
+    flood: FloodLimit
+    # Users and chats already told they may not use the bot (access=allowlist).
+    refused_once: set[int] = field(default_factory=set)
 
 
 class BotData:

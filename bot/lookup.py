@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Called with the delay before the next attempt after a 503.
 RetryNotice = Callable[[float], Awaitable[None]]
+# Called once when the API starts refusing the token, again only after it accepted it.
+TokenAlarm = Callable[[], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -94,6 +96,7 @@ class LookupService:
         retries: int = 2,
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
+        on_token_rejected: TokenAlarm | None = None,
     ) -> None:
         self._storage = storage
         self._client = client
@@ -104,6 +107,8 @@ class LookupService:
         self._clock = clock
         self._sleep = sleep
         self._flights: dict[str, asyncio.Task[_Resolution]] = {}
+        self._on_token_rejected = on_token_rejected
+        self._token_rejected = False
 
     async def lookup(
         self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None
@@ -178,6 +183,7 @@ class LookupService:
             await self._limits.refund(granted)
             raise
 
+        self._token_rejected = False
         fetched_at = self._clock()
         await self._storage.store_history(vin, dump_history(history), fetched_at=fetched_at)
         await self._limits.settle(granted)
@@ -201,6 +207,9 @@ class LookupService:
             )
         elif isinstance(error, Unauthorised):
             logger.error("autoastat refused the token (%s); check AUTOASTAT_TOKEN", error)
+            if not self._token_rejected and self._on_token_rejected is not None:
+                self._token_rejected = True
+                await self._on_token_rejected()
         else:
             logger.warning("autoastat failed: %s; body starts %r", error, error.excerpt)
 

@@ -200,6 +200,27 @@ def retrying(vin: str, delay: float, t: Translator) -> str:
     )
 
 
+def not_allowed(t: Translator) -> str:
+    """The one answer to someone outside the allowlist."""
+    return t.gettext(
+        "Sorry, this bot is private: its operator has not opened it to you. "
+        "If you think that is a mistake, ask whoever gave you the link."
+    )
+
+
+def slow_down(t: Translator) -> str:
+    """The one notice a user gets when asking faster than the per-minute limit."""
+    return t.gettext(
+        "That is a lot of VINs at once. Please wait a minute; "
+        "the ones sent meanwhile are not looked up."
+    )
+
+
+def slow_down_title(t: Translator) -> str:
+    """A one-line heading for the per-minute limit."""
+    return t.gettext("Too many lookups in a minute")
+
+
 def photos_failed(t: Translator) -> str:
     """Telegram would not take the album."""
     return t.gettext("The lot photos could not be sent this time.")

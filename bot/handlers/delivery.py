@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 
 from bot import render, replies
 from bot.context import Context
+from bot.flood import Verdict
 from bot.handlers.language import translator_for
 from bot.i18n import Translator
 from bot.lookup import Failed, Found, Refused
@@ -102,6 +103,12 @@ async def answer_vin(
     bot = context.bot
     services = context.bot_data.services
     t = await translator_for(user, context)
+    match services.flood.check(user.id):
+        case Verdict.WARN:
+            await send_text(bot, chat_id, replies.slow_down(t), reply_to)
+            return
+        case Verdict.DROP:
+            return
 
     async def tell_retrying(delay: float) -> None:
         await send_text(bot, chat_id, replies.retrying(vin, delay, t), reply_to)

@@ -18,6 +18,7 @@ from telegram.ext import Application, InlineQueryHandler
 
 from bot import inline_results, replies, vin
 from bot.context import Context
+from bot.flood import Verdict
 from bot.handlers.language import translator_for
 from bot.i18n import Translator
 from bot.lookup import Failed, Found, Outcome, Refused
@@ -53,6 +54,13 @@ async def inline_query(update: Update, context: Context) -> None:
         )
         button = inline_results.open_private_chat(the_vin, t)
         await _answer(query.id, context, [mistyped], button=button)
+        return
+
+    if context.bot_data.services.flood.check(query.from_user.id) is not Verdict.ALLOW:
+        notice = inline_results.notice(
+            "slow-down", replies.slow_down_title(t), replies.slow_down(t)
+        )
+        await _answer(query.id, context, [notice])
         return
 
     outcome = await _lookup_in_time(context, update, the_vin, query.from_user.id)
