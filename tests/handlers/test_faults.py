@@ -129,3 +129,31 @@ async def test_an_error_in_a_handler_is_answered_and_the_bot_goes_on(
     again = await ask(fake_telegram, SAMPLE_VIN)
 
     assert "3 auction records" in again.params["text"]
+
+
+async def test_telegram_flood_control_is_waited_out_and_nothing_is_lost(
+    bot: BotApplication, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
+) -> None:
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=1)
+
+    fake_telegram.send_text(SAMPLE_VIN, user_id=ALICE)
+    calls = await fake_telegram.wait_for("sendMessage", count=2)
+
+    assert [call.status for call in calls] == [429, 200]
+    assert "3 auction records" in calls[1].params["text"]
+    await fake_telegram.wait_for("sendMediaGroup")
+
+
+async def test_a_user_who_blocked_the_bot_does_not_break_it(
+    bot: BotApplication, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
+) -> None:
+    fake_telegram.block_bot(ALICE)
+    fake_telegram.send_text(SAMPLE_VIN, user_id=ALICE)
+    refused = await fake_telegram.wait_for("sendMessage", to_chat(ALICE))
+
+    answer = await ask(fake_telegram, SAMPLE_VIN, BOB)
+
+    assert refused[0].status == 403
+    assert "3 auction records" in answer.params["text"]
+    # No apology is attempted into a chat that refuses every message.
+    assert len([c for c in fake_telegram.calls_to("sendMessage") if to_chat(ALICE)(c)]) == 1
