@@ -16,7 +16,15 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin bot \
     && mkdir /data && chown bot /data
 USER bot
+WORKDIR /data
 VOLUME ["/data"]
-# PTB's run_polling stops cleanly on SIGTERM, which is what `docker stop` sends.
+# Used only in webhook mode (WEBHOOK_URL set).
+EXPOSE 8080
+# python-telegram-bot stops polling, finishes what is in flight and closes the
+# database on SIGTERM, which is what `docker stop` sends.
 STOPSIGNAL SIGTERM
+# Healthy while the bot's heartbeat, written every 30 s after a database query,
+# is fresh: the event loop runs and the database answers.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "bot", "health"]
 CMD ["python", "-m", "bot"]

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
-from bot import alerts
+from bot import alerts, maintenance
 from bot.autoastat import AutoastatClient
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.context import BotData, Services
+from bot.demo import DemoLookups
 from bot.flood import FloodLimit
-from bot.handlers import errors, gate, group, inline, private
+from bot.handlers import admin, errors, gate, group, inline, language, private
+from bot.handlers import queue as queue_handlers
 from bot.i18n import Catalogues
 from bot.limits import Clock, Limits
-from bot.lookup import LookupService
+from bot.lookup import Lookups, LookupService
+from bot.queue import LookupQueue
 from bot.storage import Storage
 
 logger = logging.getLogger(__name__)
+
+# The user id lookups from the terminal are made under: the operator, never charged.
+OPERATOR_ID = 0
 
 BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -36,10 +45,13 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
     """The application with every handler, ready to run; resources open at start."""
 
     async def post_init(application: BotApplication) -> None:
-        application.bot_data.services = await open_services(settings, clock, application.bot)
-        await publish_commands(application.bot, application.bot_data.services.catalogues)
+        services = await open_services(settings, clock, application.bot)
+        application.bot_data.services = services
+        await publish_commands(application.bot, services.catalogues)
+        application.bot_data.background = start_background(application.bot, services)
 
     async def post_shutdown(application: BotApplication) -> None:
+        await stop_background(application.bot_data.background)
         services = application.bot_data.release()
         if services is not None:  # None when start-up failed half-way
             await close_services(services)
@@ -61,17 +73,24 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
     private.register(application)
     group.register(application)
     inline.register(application)
+    language.register(application)
+    admin.register(application)
+    queue_handlers.register(application)
     errors.register(application)
     return application
 
 
-async def open_services(settings: Settings, clock: Clock, bot: Bot) -> Services:
-    """Open the database and the API client, and recover from an unclean stop."""
-    catalogues = Catalogues()
+async def open_services(settings: Settings, clock: Clock, bot: Bot | None) -> Services:
+    """Open the database and the API client, and recover from an unclean stop.
+
+    Without a `bot` (the terminal lookup) the admins cannot be alerted; the log still is.
+    """
+    catalogues = Catalogues(default=settings.default_language)
 
     async def alert_token_rejected() -> None:
-        text = alerts.token_rejected(catalogues.translator(None))
-        await alerts.tell_admins(bot, settings.admin_ids, text)
+        if bot is not None:
+            text = alerts.token_rejected(catalogues.translator(None))
+            await alerts.tell_admins(bot, settings.admin_ids, text)
 
     storage = await Storage.open(settings.database_path)
     refunded = await storage.refund_unsettled()
@@ -86,18 +105,22 @@ async def open_services(settings: Settings, clock: Clock, bot: Bot) -> Services:
         storage,
         hourly_budget=settings.hourly_budget,
         daily_quota=settings.user_daily_quota,
-        exempt_users=settings.admin_ids,
+        exempt_users=settings.admin_ids | {OPERATOR_ID},
         clock=clock,
     )
     client = AutoastatClient(http, settings.autoastat_base, settings.autoastat_token)
-    lookups = LookupService(
-        storage=storage,
-        client=client,
-        limits=limits,
-        cache_ttl=settings.cache_ttl_seconds,
-        retry_delay=settings.retry_delay,
-        clock=clock,
-        on_token_rejected=alert_token_rejected,
+    lookups: Lookups = (
+        DemoLookups()
+        if settings.demo
+        else LookupService(
+            storage=storage,
+            client=client,
+            limits=limits,
+            cache_ttl=settings.cache_ttl_seconds,
+            retry_delay=settings.retry_delay,
+            clock=clock,
+            on_token_rejected=alert_token_rejected,
+        )
     )
     return Services(
         settings=settings,
@@ -107,7 +130,35 @@ async def open_services(settings: Settings, clock: Clock, bot: Bot) -> Services:
         lookups=lookups,
         catalogues=catalogues,
         flood=FloodLimit(settings.user_rate_limit, exempt=settings.admin_ids, clock=clock),
+        blocked=await storage.blocked_users(),
+        queue=LookupQueue(storage=storage, limits=limits, lookups=lookups, clock=clock),
     )
+
+
+def start_background(bot: Bot, services: Services) -> list[asyncio.Task[None]]:
+    """Start the tasks that run as long as the bot: queue worker, pruning, heartbeat."""
+    settings = services.settings
+    return [
+        asyncio.create_task(
+            services.queue.run(queue_handlers.deliverer(bot, services)), name="lookup queue"
+        ),
+        asyncio.create_task(
+            maintenance.prune_forever(
+                services.storage, cache_ttl=settings.cache_ttl_seconds, clock=time.time
+            ),
+            name="pruning",
+        ),
+        asyncio.create_task(
+            maintenance.beat_forever(services.storage, settings.database_path), name="heartbeat"
+        ),
+    ]
+
+
+async def stop_background(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background tasks and wait until they have let go of the database."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def close_services(services: Services) -> None:
@@ -116,12 +167,41 @@ async def close_services(services: Services) -> None:
     await services.storage.close()
 
 
-@asynccontextmanager
-async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
-    """Run the application with long polling inside an existing event loop.
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, and the secret it must send along."""
 
-    ``run_polling`` owns the event loop and the process signals, which suits
-    ``python -m bot``; tests and benchmarks use this instead, in the same order.
+    url: str
+    secret: str
+    listen: str = "0.0.0.0"  # noqa: S104 - a webhook must be reachable from outside
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        """The path the local server answers on: the path part of the public URL."""
+        return urlsplit(self.url).path.lstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Webhook | None:
+        """The webhook the settings ask for, or None for long polling."""
+        if settings.webhook_url is None or settings.webhook_secret is None:
+            return None
+        return cls(
+            url=str(settings.webhook_url),
+            secret=settings.webhook_secret.get_secret_value(),
+            port=settings.port,
+        )
+
+
+@asynccontextmanager
+async def running(
+    application: BotApplication, webhook: Webhook | None = None
+) -> AsyncIterator[BotApplication]:
+    """Run the application inside an existing event loop: long polling, or a webhook.
+
+    ``run_polling`` and ``run_webhook`` own the event loop and the process
+    signals, which suits ``python -m bot``; tests and benchmarks use this
+    instead, which starts and stops everything in the same order.
     """
     if application.updater is None:
         raise RuntimeError("the application was built without an updater")
@@ -129,7 +209,16 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
     try:
         if application.post_init:
             await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        if webhook is None:
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        else:
+            await application.updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+            )
         await application.start()
         try:
             yield application

@@ -17,6 +17,7 @@ def private_commands(t: Translator) -> list[BotCommand]:
     return [
         BotCommand("start", t.gettext("What this bot does")),
         BotCommand("help", t.gettext("How to use it and lookups left")),
+        BotCommand("lang", t.gettext("Choose the language")),
     ]
 
 
@@ -25,6 +26,7 @@ def group_commands(t: Translator) -> list[BotCommand]:
     return [
         BotCommand("vin", t.gettext("Look up a VIN: /vin 1FMZU73K83ZB53903")),
         BotCommand("help", t.gettext("How to use the bot here")),
+        BotCommand("lang", t.gettext("Choose the language")),
     ]
 
 

@@ -6,12 +6,27 @@ Dockerfile and the tests all use them, so rename none of them lightly.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import Field, HttpUrl, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.i18n import available_languages
+
+# Not a secret: the AUTOASTAT_TOKEN value that switches demo mode on.
+DEMO_TOKEN = "demo"  # noqa: S105
+
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -42,6 +57,10 @@ class Settings(BaseSettings):
     access: Literal["public", "allowlist"] = "public"
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     allowed_chat_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_language: str = "en"
+    webhook_url: HttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    port: int = Field(default=8080, ge=1, le=65535)
     log_level: LogLevel = "INFO"
 
     @field_validator("bot_token", "autoastat_token")
@@ -64,6 +83,36 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("default_language", mode="before")
+    @classmethod
+    def _shipped_language(cls, value: Any) -> Any:
+        # Checked here, against the catalogue files alone, so that a typo stops the
+        # bot at start with one line instead of failing later, when it opens.
+        if not isinstance(value, str):
+            return value
+        language = value.strip().lower()
+        shipped = available_languages()
+        if language not in shipped:
+            raise ValueError(f"must be one of {', '.join(shipped)}")
+        return language
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        # Telegram sends the secret back in a header: 1-256 of A-Z a-z 0-9 _ -.
+        if not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: 1 to 256 letters, digits, _ or -"
+            )
+        return self
+
+    @property
+    def demo(self) -> bool:
+        """Whether lookups are answered from the sample history instead of the API."""
+        return self.autoastat_token.get_secret_value() == DEMO_TOKEN
 
     @property
     def autoastat_base(self) -> str:
@@ -92,8 +141,8 @@ def load_settings(**overrides: Any) -> Settings:
 def _describe(exc: pydantic.ValidationError) -> str:
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
         reason = "is required" if error["type"] == "missing" else error["msg"]
         reason = reason.removeprefix("Value error, ")
-        problems.append(f"{name} {reason}")
+        # A rule across settings names its variables itself.
+        problems.append(f"{str(error['loc'][0]).upper()} {reason}" if error["loc"] else reason)
     return "; ".join(problems)

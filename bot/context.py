@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,8 @@ from bot.config import Settings
 from bot.flood import FloodLimit
 from bot.i18n import Catalogues
 from bot.limits import Limits
-from bot.lookup import LookupService
+from bot.lookup import Lookups
+from bot.queue import LookupQueue
 from bot.storage import Storage
 
 
@@ -24,10 +26,13 @@ class Services:
     storage: Storage
     http: httpx.AsyncClient
     limits: Limits
-    lookups: LookupService
+    lookups: Lookups
     catalogues: Catalogues
     flood: FloodLimit
-    # Users and chats already told they may not use the bot (access=allowlist).
+    queue: LookupQueue
+    # Users an admin blocked, mirrored from the database for the gate.
+    blocked: set[int] = field(default_factory=set)
+    # Users and chats already told they may not use the bot.
     refused_once: set[int] = field(default_factory=set)
 
 
@@ -36,6 +41,8 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
+        # Tasks that run as long as the bot: the queue's worker, pruning, heartbeat.
+        self.background: list[asyncio.Task[None]] = []
 
     @property
     def services(self) -> Services:

@@ -21,6 +21,7 @@ from telegram.constants import InlineQueryLimit, ParseMode
 
 from bot import render
 from bot.autoastat import History, Sale, SaleStatus, newest_first
+from bot.damage import translate_damage
 from bot.i18n import Translator
 from bot.vin import VinFacts
 
@@ -31,17 +32,19 @@ DESCRIPTION_LIMIT = 200
 
 
 def history_results(
-    vin: str, facts: VinFacts, history: History, t: Translator
+    vin: str, facts: VinFacts, history: History, t: Translator, *, demo: bool = False
 ) -> list[InlineQueryResult]:
     """The summary as an article, then one photo result per preview of the newest sale."""
     sales = newest_first(history)
-    album = render.album(vin, history, t)
+    album = render.album(vin, history, t, demo=demo)
+    title = _title(vin, facts, sales, t)
+    demo_mark = t.gettext("DEMO")
     article = InlineQueryResultArticle(
         id=f"{vin}:summary",
-        title=_title(vin, facts, sales, t),
+        title=f"{demo_mark} · {title}"[:TITLE_LIMIT] if demo else title,
         description=_description(sales, t),
         input_message_content=InputTextMessageContent(
-            render.summary(vin, facts, history, t),
+            render.summary(vin, facts, history, t, demo=demo),
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
         ),
@@ -118,7 +121,7 @@ def _description(sales: list[Sale], t: Translator) -> str:
     if newest.status == SaleStatus.SOLD:
         parts.append(t.gettext("Sold"))
     if newest.primary_damage:
-        parts.append(newest.primary_damage)
+        parts.append(translate_damage(newest.primary_damage, t))
     return " · ".join(parts)[:DESCRIPTION_LIMIT]
 
 

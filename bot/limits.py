@@ -35,11 +35,12 @@ class QuotaStatus:
     limit: int | None  # None: not limited
     used: int
     next_frees_at: float | None
+    granted: int = 0  # lookups an admin added on top of the limit
 
     @property
     def left(self) -> int | None:
         """Lookups left now, or None when not limited."""
-        return None if self.limit is None else max(0, self.limit - self.used)
+        return None if self.limit is None else max(0, self.limit - self.used) + self.granted
 
 
 class Limits:
@@ -84,6 +85,11 @@ class Limits:
             vin=vin, user_id=None, now=now, budget=self._budget_window(now), quota=None
         )
 
+    async def next_slot_at(self) -> float | None:
+        """When the next upstream request may start (pause and budget): None if now."""
+        now = self._clock()
+        return await self._storage.next_slot_at(now=now, budget=self._budget_window(now))
+
     async def settle(self, granted: Granted) -> None:
         """The lookup got an answer: the user's charge stands."""
         if granted.quota_charge is not None:
@@ -106,7 +112,16 @@ class Limits:
             return QuotaStatus(limit=None, used=0, next_frees_at=None)
         charges = await self._storage.quota_charges(user_id, since=self._clock() - QUOTA_WINDOW)
         next_frees = charges[0] + QUOTA_WINDOW if charges else None
-        return QuotaStatus(limit=self._daily_quota, used=len(charges), next_frees_at=next_frees)
+        return QuotaStatus(
+            limit=self._daily_quota,
+            used=len(charges),
+            next_frees_at=next_frees,
+            granted=await self._storage.granted(user_id),
+        )
+
+    async def grant(self, user_id: int, extra: int) -> int:
+        """Give the user `extra` lookups beyond the daily quota; returns what they have now."""
+        return await self._storage.grant(user_id, extra)
 
     def _budget_window(self, now: float) -> Window:
         return Window(now - BUDGET_WINDOW, self._hourly_budget, BUDGET_WINDOW)

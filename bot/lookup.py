@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from bot.autoastat import (
     AutoastatClient,
@@ -48,6 +49,7 @@ class Source(StrEnum):
     CACHE = "cache"
     FRESH = "fresh"
     SHARED = "shared"  # fetched by a concurrent lookup of the same VIN
+    DEMO = "demo"  # the vendor's sample, not this car's history
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,18 @@ class Failed:
 
 
 Outcome = Found | Refused | Failed
+
+
+class Lookups(Protocol):
+    """What the chat surfaces need of a lookup service (the real one, or the demo)."""
+
+    async def lookup(
+        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None, refresh: bool = False
+    ) -> Outcome:
+        """Find the VIN's history for this user."""
+
+    async def cached(self, vin: str) -> Found | None:
+        """The VIN's history if it can be had without spending anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +125,18 @@ class LookupService:
         self._token_rejected = False
 
     async def lookup(
-        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None
+        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None, refresh: bool = False
     ) -> Outcome:
-        """Find the VIN's history for this user, from the cache or the API."""
+        """Find the VIN's history for this user, from the cache or the API.
+
+        `refresh` skips the cache: the API is asked even for a fresh history.
+        """
         started = time.perf_counter()
-        resolution = await self._resolve(vin, user_id, on_retry)
+        resolution = await self._resolve(vin, user_id, on_retry, refresh)
         _log(vin, user_id, resolution, time.perf_counter() - started)
+        await self._storage.log_lookup(
+            at=self._clock(), user_id=user_id, vin=vin, outcome=outcome_name(resolution.outcome)
+        )
         return resolution.outcome
 
     async def cached(self, vin: str) -> Found | None:
@@ -128,8 +148,10 @@ class LookupService:
             return None
         return Found(parse_history(cached.payload), cached.fetched_at, Source.CACHE)
 
-    async def _resolve(self, vin: str, user_id: int, on_retry: RetryNotice | None) -> _Resolution:
-        found = await self.cached(vin)
+    async def _resolve(
+        self, vin: str, user_id: int, on_retry: RetryNotice | None, refresh: bool
+    ) -> _Resolution:
+        found = None if refresh else await self.cached(vin)
         if found is not None:
             return _Resolution(found, requests=0)
 
@@ -150,14 +172,18 @@ class LookupService:
                     # That asker's own quota may be what refused; try on ours.
                     continue
 
-        flight = asyncio.create_task(self._fetch(vin, user_id, on_retry), name=f"lookup {vin}")
+        flight = asyncio.create_task(
+            self._fetch(vin, user_id, on_retry, refresh), name=f"lookup {vin}"
+        )
         self._flights[vin] = flight
         flight.add_done_callback(lambda _: self._flights.pop(vin, None))
         return await asyncio.shield(flight)
 
-    async def _fetch(self, vin: str, user_id: int, on_retry: RetryNotice | None) -> _Resolution:
+    async def _fetch(
+        self, vin: str, user_id: int, on_retry: RetryNotice | None, refresh: bool
+    ) -> _Resolution:
         # A flight that just ended may have filled the cache after we looked.
-        found = await self.cached(vin)
+        found = None if refresh else await self.cached(vin)
         if found is not None:
             return _Resolution(found, requests=0)
 
@@ -194,7 +220,13 @@ class LookupService:
         if attempts > self._retries:
             return False
         if on_retry is not None:
-            await on_retry(self._retry_delay)
+            # The notice goes to whoever asked first; if it cannot be delivered
+            # (a blocked bot, a Telegram error), everyone sharing the lookup still
+            # deserves the retry.
+            try:
+                await on_retry(self._retry_delay)
+            except Exception:
+                logger.warning("could not send the retry notice for %s", vin, exc_info=True)
         await self._sleep(self._retry_delay)
         # A retry is a request like any other: it needs a budget slot of its own.
         return not isinstance(await self._limits.reserve_retry(vin), Refusal)
@@ -209,9 +241,23 @@ class LookupService:
             logger.error("autoastat refused the token (%s); check AUTOASTAT_TOKEN", error)
             if not self._token_rejected and self._on_token_rejected is not None:
                 self._token_rejected = True
-                await self._on_token_rejected()
+                try:
+                    await self._on_token_rejected()
+                except Exception:
+                    logger.warning("could not raise the rejected-token alarm", exc_info=True)
         else:
             logger.warning("autoastat failed: %s; body starts %r", error, error.excerpt)
+
+
+def outcome_name(outcome: Outcome) -> str:
+    """How the lookup log names an outcome: a source of the history, refused or failed."""
+    match outcome:
+        case Found():
+            return outcome.source.value
+        case Refused():
+            return "refused"
+        case Failed():
+            return "failed"
 
 
 def _log(vin: str, user_id: int, resolution: _Resolution, elapsed: float) -> None:

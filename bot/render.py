@@ -7,10 +7,12 @@ Every string that comes from the API goes through :func:`html.escape`.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.autoastat import History, Odometer, OdometerStatus, Sale, SaleStatus, newest_first
+from bot.damage import translate_damage
 from bot.i18n import Translator
 from bot.vin import VinFacts
 
@@ -22,46 +24,66 @@ ALBUM_LIMIT = 10
 FIELD_LIMIT = 100
 
 AUCTION_NAMES = {"iaai": "IAAI", "copart": "Copart"}
+_TAG = re.compile(r"<[^>]+>")
+# ISO 4217; anything else from the API is shown as text, not formatted as money.
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+PARAGRAPH = "\n\n"
+SEPARATOR_LENGTH = len(PARAGRAPH)
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units.
+def telegram_length(markup: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text after entity parsing.
 
-    Counted on the HTML itself, which is never shorter than the parsed text, so
-    anything that fits by this measure fits Telegram's.
+    Exact for the HTML this module writes, where every ``<`` opens a tag and every
+    API string is escaped.
     """
+    text = html.unescape(_TAG.sub("", markup))
     return len(text.encode("utf-16-le")) // 2
 
 
-def summary(vin: str, facts: VinFacts, history: History, t: Translator) -> str:
+def summary(
+    vin: str, facts: VinFacts, history: History, t: Translator, *, demo: bool = False
+) -> str:
     """The whole history in one message: header, then sales newest first."""
     sales = newest_first(history)
     head = _header(vin, facts, len(sales), t)
+    if demo:
+        head = f"{demo_banner(t)}\n\n{head}"
     if not sales:
         return "\n\n".join([head, _no_records(t)])
 
-    blocks: list[str] = []
-    for index, sale in enumerate(sales):
-        block = _sale_block(sale, t)
-        hidden = len(sales) - index - 1
-        # Keep room for the note about the sales that do not fit.
-        tail = _more_sales(hidden, t) if hidden else ""
-        candidate = "\n\n".join([head, *blocks, block, tail]).rstrip()
-        if telegram_length(candidate) > MESSAGE_LIMIT:
+    blocks = [_sale_block(sale, t) for sale in sales]
+    whole = PARAGRAPH.join([head, *blocks])
+    if telegram_length(whole) <= MESSAGE_LIMIT:
+        return whole
+    # Not everything fits, so a note about the rest ends the message: the newest
+    # sales go in while they leave room for it. No tag spans two paragraphs, so
+    # the lengths of the parts add up.
+    used = telegram_length(head)
+    shown = 0
+    while shown + 1 < len(blocks):
+        note = _more_sales(len(blocks) - shown - 1, t)
+        grown = used + SEPARATOR_LENGTH + telegram_length(blocks[shown])
+        if grown + SEPARATOR_LENGTH + telegram_length(note) > MESSAGE_LIMIT:
             break
-        blocks.append(block)
+        used = grown
+        shown += 1
+    return PARAGRAPH.join([head, *blocks[:shown], _more_sales(len(blocks) - shown, t)])
 
-    hidden = len(sales) - len(blocks)
-    parts = [head, *blocks]
-    if hidden:
-        parts.append(_more_sales(hidden, t))
-    return "\n\n".join(parts)
+
+def demo_banner(t: Translator) -> str:
+    """The mark on every demo answer: the data is not this car's."""
+    return t.gettext(
+        "⚠️ <b>Demo data</b>: the vendor's sample history, the same for every VIN. "
+        "It says nothing about this car."
+    )
 
 
 def _header(vin: str, facts: VinFacts, count: int, t: Translator) -> str:
     lines = [f"🚗 <b>{vin}</b>"]
+    country = t.country(facts.country) if facts.country else None
     described = " · ".join(
-        str(part) for part in (facts.model_year, facts.manufacturer, facts.country) if part
+        str(part) for part in (facts.model_year, facts.manufacturer, country) if part
     )
     if described:
         lines.append(html.escape(described))
@@ -106,7 +128,7 @@ def _sale_lines(sale: Sale, t: Translator) -> Iterable[str]:
         yield _odometer(sale.odometer, t)
     yield _damage(sale, t)
     if sale.loss_type:
-        yield t.gettext("Loss type: {loss}", loss=_text(sale.loss_type))
+        yield t.gettext("Loss type: {loss}", loss=_text(translate_damage(sale.loss_type, t)))
     yield _seller(sale, t)
 
 
@@ -117,8 +139,10 @@ def _sale_title(sale: Sale, t: Translator) -> str:
     if sale.auction:
         parts.append(_text(AUCTION_NAMES.get(sale.auction.lower(), sale.auction)))
     if sale.auction_lot_number:
-        parts.append(t.gettext("lot {lot}", lot=f"<code>{_text(sale.auction_lot_number)}</code>"))
-    return " · ".join(parts) or f"<b>{t.gettext('Undated sale')}</b>"
+        lot = f"<code>{_text(sale.auction_lot_number)}</code>"
+        parts.append(t.gettext("lot {lot}", lot=lot))
+    undated = t.gettext("Undated sale")
+    return " · ".join(parts) or f"<b>{undated}</b>"
 
 
 def _status(sale: Sale, t: Translator) -> str:
@@ -142,34 +166,26 @@ def _status(sale: Sale, t: Translator) -> str:
 def _bid(sale: Sale, t: Translator) -> str:
     if sale.win_amount is None:
         return ""
-    amount = t.money(sale.win_amount, (sale.currency or "USD").upper())
-    amount = html.escape(amount)
+    currency = (sale.currency or "USD").strip().upper()
+    if _CURRENCY_CODE.fullmatch(currency):
+        amount = html.escape(t.money(sale.win_amount, currency))
+    else:
+        amount = f"{html.escape(t.number(sale.win_amount))} {_text(currency)}"
     # A car that did not sell still had a top bid; calling it "winning" would mislead.
+    bold = f"<b>{amount}</b>"
     if sale.status == SaleStatus.SOLD or sale.sold:
-        return t.gettext("winning bid {amount}", amount=f"<b>{amount}</b>")
-    return t.gettext("highest bid {amount}", amount=f"<b>{amount}</b>")
+        return t.gettext("winning bid {amount}", amount=bold)
+    return t.gettext("highest bid {amount}", amount=bold)
 
 
 def _odometer(odometer: Odometer, t: Translator) -> str:
     if odometer.value is None:
         reading = t.gettext("no reading")
     else:
-        reading = f"{t.number(odometer.value)} {_unit(odometer.unit_of_measure, t)}".strip()
+        reading = t.distance(odometer.value, _text(odometer.unit_of_measure or ""))
     status = _odometer_status(odometer.status, t)
     text = f"{reading} ({status})" if status else reading
     return t.gettext("Odometer: {reading}", reading=text)
-
-
-def _unit(unit: str | None, t: Translator) -> str:
-    match unit:
-        case "mi":
-            return t.gettext("mi")
-        case "km":
-            return t.gettext("km")
-        case None:
-            return ""
-        case other:
-            return _text(other)
 
 
 def _odometer_status(status: OdometerStatus | str | None, t: Translator) -> str:
@@ -200,11 +216,13 @@ def _damage(sale: Sale, t: Translator) -> str:
     if sale.primary_damage and sale.secondary_damage:
         return t.gettext(
             "Damage: {primary}, secondary {secondary}",
-            primary=_text(sale.primary_damage),
-            secondary=_text(sale.secondary_damage),
+            primary=_text(translate_damage(sale.primary_damage, t)),
+            secondary=_text(translate_damage(sale.secondary_damage, t)),
         )
     damage = sale.primary_damage or sale.secondary_damage
-    return t.gettext("Damage: {primary}", primary=_text(damage)) if damage else ""
+    if not damage:
+        return ""
+    return t.gettext("Damage: {primary}", primary=_text(translate_damage(damage, t)))
 
 
 def _seller(sale: Sale, t: Translator) -> str:
@@ -233,12 +251,16 @@ class Album:
     caption: str
 
 
-def album(vin: str, history: History, t: Translator) -> Album | None:
+def album(vin: str, history: History, t: Translator, *, demo: bool = False) -> Album | None:
     """The previews of the newest sale that has any, or None when no sale has photos."""
     for sale in newest_first(history):
         photos = _distinct_photo_urls(sale.images.previews)[:ALBUM_LIMIT]
         if photos:
-            return Album(photos=photos, caption=_album_caption(vin, sale, t))
+            caption = _album_caption(vin, sale, t)
+            if demo:
+                note = t.gettext("Demo data, not this car.")
+                caption = f"{caption}\n{note}"
+            return Album(photos=photos, caption=caption)
     return None
 
 

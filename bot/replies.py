@@ -6,6 +6,7 @@ Pure functions of a translator and plain values, like :mod:`bot.render`.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -25,13 +26,20 @@ from bot.vin import check_digit
 
 
 def when(moment: float, now: float, t: Translator) -> str:
-    """A near moment as a wait and a UTC clock time: "in 12 minutes (18:42 UTC)"."""
-    wait = timedelta(seconds=max(60.0, moment - now))
-    clock = format_time(datetime.fromtimestamp(moment, UTC), "HH:mm", locale=t.locale)
+    """A near moment as a wait and a UTC clock time: "in 12 minutes (18:42 UTC)".
+
+    Both are rounded up to the minute, and never less than one: better to promise
+    a little late than to send someone back too early.
+    """
+    moment = max(moment, now + 60)
+    minutes = math.ceil((moment - now) / 60)
+    frees = math.ceil(moment / 60) * 60
+    wait = format_timedelta(
+        timedelta(minutes=minutes), threshold=1, format="long", locale=t.locale
+    )
+    clock = datetime.fromtimestamp(frees, UTC)
     return t.gettext(
-        "in {wait} ({clock} UTC)",
-        wait=format_timedelta(wait, threshold=2, format="long", locale=t.locale),
-        clock=clock,
+        "in {wait} ({clock} UTC)", wait=wait, clock=format_time(clock, "HH:mm", locale=t.locale)
     )
 
 
@@ -56,10 +64,12 @@ def help_text(status: QuotaStatus, max_vins: int, t: Translator) -> str:
                 "auctions IAAI and Copart: every sale with its date, lot, status, bid, "
                 "odometer, damage and seller, and the lot photos."
             ),
-            t.gettext(
+            t.ngettext(
+                "The VIN can be anywhere in your message, in any case, split by spaces "
+                "or dashes. One VIN per message.",
                 "The VIN can be anywhere in your message, in any case, split by spaces "
                 "or dashes. Up to {count} VINs per message.",
-                count=max_vins,
+                max_vins,
             ),
             quota_line(status, t),
         ]
@@ -164,6 +174,48 @@ def refusal(refused: Refusal, now: float, t: Translator) -> str:
             )
 
 
+def queue_button(t: Translator) -> str:
+    """The label of the button that queues a lookup the budget refused."""
+    return t.gettext("Queue it: answer here when a slot frees")
+
+
+def queued(vin: str, place: int, t: Translator) -> str:
+    """The lookup is in the queue."""
+    return t.gettext(
+        "<code>{vin}</code> is queued, number {place} in line. The answer comes here as "
+        "soon as a lookup slot frees; /queue shows or cancels what you have waiting.",
+        vin=vin,
+        place=place,
+    )
+
+
+def queue_full(per_user: int, t: Translator) -> str:
+    """The user already has as many lookups waiting as allowed (or this very VIN)."""
+    return t.ngettext(
+        "You can have {count} lookup waiting at a time, and each VIN once. See /queue.",
+        "You can have {count} lookups waiting at a time, and each VIN once. See /queue.",
+        per_user,
+    )
+
+
+def queue_list(vins: Sequence[str], t: Translator) -> str:
+    """What the user has waiting."""
+    if not vins:
+        return t.gettext("You have no lookups waiting.")
+    listed = "\n".join(f"{n}. <code>{vin}</code>" for n, vin in enumerate(vins, start=1))
+    return t.gettext("Waiting for a free slot:\n{vins}", vins=listed)
+
+
+def cancel_button(vin: str, t: Translator) -> str:
+    """The label of the button that takes one lookup off the queue."""
+    return t.gettext("Cancel {vin}", vin=vin)
+
+
+def cancelled(vin: str, t: Translator) -> str:
+    """The lookup left the queue."""
+    return t.gettext("<code>{vin}</code> is no longer queued.", vin=vin)
+
+
 def failure(error: AutoastatError, t: Translator) -> str:
     """What went wrong upstream, in the user's words; the quota was given back."""
     not_charged = t.gettext("This lookup was not counted against your quota.")
@@ -192,11 +244,13 @@ def failure(error: AutoastatError, t: Translator) -> str:
 
 def retrying(vin: str, delay: float, t: Translator) -> str:
     """The service said 503: the bot will try again by itself."""
-    return t.gettext(
-        "The history service is busy. I will try <code>{vin}</code> again in {seconds} "
+    return t.ngettext(
+        "The history service is busy. I will try <code>{vin}</code> again in {count} "
+        "second; no need to send it again.",
+        "The history service is busy. I will try <code>{vin}</code> again in {count} "
         "seconds; no need to send it again.",
+        max(1, round(delay)),
         vin=vin,
-        seconds=round(delay),
     )
 
 

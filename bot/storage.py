@@ -53,6 +53,52 @@ MIGRATIONS: Sequence[Sequence[str]] = (
             until REAL NOT NULL
         )""",
     ),
+    (
+        # One row per user who chose something; `language` is NULL until they pick
+        # one with /lang, and then wins over the language Telegram reports.
+        """CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY,
+            language TEXT,
+            updated_at REAL
+        )""",
+    ),
+    (
+        # Every lookup answered, for /stats and /user; pruned after LOG_DAYS.
+        """CREATE TABLE lookup_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER NOT NULL,
+            vin TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        )""",
+        "CREATE INDEX lookup_log_by_time ON lookup_log (at)",
+        "CREATE INDEX lookup_log_by_user ON lookup_log (user_id, at)",
+        # Lookups an admin granted on top of the daily quota; spent once each.
+        """CREATE TABLE quota_grants (
+            user_id INTEGER PRIMARY KEY,
+            extra INTEGER NOT NULL CHECK (extra >= 0)
+        )""",
+        # A charge paid from a grant does not count against the daily window.
+        "ALTER TABLE quota_ledger ADD COLUMN granted INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE blocked_users (user_id INTEGER PRIMARY KEY, blocked_at REAL NOT NULL)",
+        # Telegram's file_id for a photo uploaded once, so it is never fetched again.
+        """CREATE TABLE photo_files (
+            url TEXT PRIMARY KEY,
+            file_id TEXT NOT NULL,
+            stored_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        # Lookups waiting for a budget slot, answered in order of asking.
+        """CREATE TABLE queued_lookups (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            vin TEXT NOT NULL,
+            language TEXT,
+            reply_to INTEGER,
+            asked_at REAL NOT NULL
+        )""",
+        "CREATE INDEX queued_lookups_by_user ON queued_lookups (user_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -74,6 +120,29 @@ class Refusal:
 
     limit: Limit
     frees_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedLookup:
+    """A lookup waiting for a budget slot, and where its answer goes."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    vin: str
+    language: str | None
+    reply_to: int | None
+    asked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedLookup:
+    """One line of the lookup log."""
+
+    at: float
+    user_id: int
+    vin: str
+    outcome: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +207,11 @@ class Storage:
                 raise
             await self._db.execute("COMMIT")
 
+    async def check_writable(self) -> None:
+        """Take the write lock and let it go: fails if the file cannot be written."""
+        async with self._transaction():
+            pass
+
     async def schema_version(self) -> int:
         """The version the schema is at."""
         return await self._scalar_int("PRAGMA user_version")
@@ -193,6 +267,7 @@ class Storage:
 
         `user_id` None or `quota` None charges no quota (exempt users, retries).
         """
+        from_grant = False
         async with self._transaction() as db:
             paused_until = await self._paused_until(db)
             if paused_until is not None and paused_until > now:
@@ -207,12 +282,20 @@ class Storage:
             if user_id is not None and quota is not None:
                 quota_frees = await self._window_frees_at(
                     db,
-                    "SELECT charged_at FROM quota_ledger WHERE user_id = ? AND charged_at > ?",
+                    "SELECT charged_at FROM quota_ledger "
+                    "WHERE user_id = ? AND granted = 0 AND charged_at > ?",
                     (user_id,),
                     quota,
                 )
                 if quota_frees is not None:
-                    return Refusal("quota", quota_frees)
+                    cursor = await db.execute(
+                        "UPDATE quota_grants SET extra = extra - 1 "
+                        "WHERE user_id = ? AND extra > 0",
+                        (user_id,),
+                    )
+                    if cursor.rowcount == 0:
+                        return Refusal("quota", quota_frees)
+                    from_grant = True
 
             cursor = await db.execute(
                 "INSERT INTO budget_ledger (started_at, vin) VALUES (?, ?)", (now, vin)
@@ -221,8 +304,9 @@ class Storage:
             charge = None
             if user_id is not None:
                 cursor = await db.execute(
-                    "INSERT INTO quota_ledger (user_id, charged_at, vin) VALUES (?, ?, ?)",
-                    (user_id, now, vin),
+                    "INSERT INTO quota_ledger (user_id, charged_at, vin, granted) "
+                    "VALUES (?, ?, ?, ?)",
+                    (user_id, now, vin, from_grant),
                 )
                 charge = _last_id(cursor)
             return Granted(budget_entry=budget_entry, quota_charge=charge)
@@ -239,27 +323,52 @@ class Storage:
             row = await cursor.fetchone()
         return None if row is None else float(row[0]) + window.length
 
+    async def next_slot_at(self, *, now: float, budget: Window) -> float | None:
+        """When an upstream request may next start: None if now, else the moment."""
+        paused_until = await self._paused_until(self._db)
+        if paused_until is not None and paused_until > now:
+            return paused_until
+        return await self._window_frees_at(
+            self._db, "SELECT started_at FROM budget_ledger WHERE started_at > ?", (), budget
+        )
+
     async def settle(self, quota_charge: int) -> None:
         """Make a reserved quota charge final: the lookup got its answer."""
         async with self._transaction() as db:
             await db.execute("UPDATE quota_ledger SET settled = 1 WHERE id = ?", (quota_charge,))
 
     async def refund(self, quota_charge: int) -> None:
-        """Give a quota charge back to the user: the lookup failed."""
+        """Give a quota charge back to the user (and to their grant): the lookup failed."""
         async with self._transaction() as db:
-            await db.execute("DELETE FROM quota_ledger WHERE id = ?", (quota_charge,))
+            await self._refund_where(db, "id = ?", (quota_charge,))
 
     async def refund_unsettled(self) -> int:
         """Give back every charge whose lookup never finished (the process died)."""
         async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM quota_ledger WHERE settled = 0")
-            return cursor.rowcount
+            return await self._refund_where(db, "settled = 0", ())
+
+    @staticmethod
+    async def _refund_where(
+        db: aiosqlite.Connection, condition: str, params: tuple[int, ...]
+    ) -> int:
+        # `condition` is one of this class's own literals, never outside input.
+        async with db.execute(
+            f"DELETE FROM quota_ledger WHERE {condition} RETURNING user_id, granted",  # noqa: S608
+            params,
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        for user_id, granted in rows:
+            if granted:
+                await db.execute(
+                    "UPDATE quota_grants SET extra = extra + 1 WHERE user_id = ?", (user_id,)
+                )
+        return len(rows)
 
     async def quota_charges(self, user_id: int, *, since: float) -> list[float]:
         """When the user was charged after `since`, oldest first."""
         async with self._db.execute(
-            "SELECT charged_at FROM quota_ledger WHERE user_id = ? AND charged_at > ? "
-            "ORDER BY charged_at",
+            "SELECT charged_at FROM quota_ledger "
+            "WHERE user_id = ? AND granted = 0 AND charged_at > ? ORDER BY charged_at",
             (user_id, since),
         ) as cursor:
             return [float(row[0]) async for row in cursor]
@@ -288,6 +397,215 @@ class Storage:
         async with db.execute("SELECT until FROM upstream_pause WHERE id = 1") as cursor:
             row = await cursor.fetchone()
         return None if row is None else float(row[0])
+
+    # -- user languages -----------------------------------------------------
+
+    async def user_language(self, user_id: int) -> str | None:
+        """The language the user chose with /lang, or None if they never chose one."""
+        async with self._db.execute(
+            "SELECT language FROM users WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    async def set_user_language(self, user_id: int, language: str, *, now: float) -> None:
+        """Remember the language the user chose, replacing an earlier choice."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO users (user_id, language, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET "
+                "language = excluded.language, updated_at = excluded.updated_at",
+                (user_id, language, now),
+            )
+
+    # -- grants and blocks (admin commands) ------------------------------------
+
+    async def grant(self, user_id: int, extra: int) -> int:
+        """Give the user `extra` more lookups beyond the daily quota; returns their total."""
+        async with (
+            self._transaction() as db,
+            db.execute(
+                "INSERT INTO quota_grants (user_id, extra) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET extra = extra + excluded.extra "
+                "RETURNING extra",
+                (user_id, extra),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def granted(self, user_id: int) -> int:
+        """Granted lookups the user has left."""
+        return await self._scalar_int(
+            "SELECT extra FROM quota_grants WHERE user_id = ?", (user_id,)
+        )
+
+    async def block(self, user_id: int, *, now: float) -> None:
+        """Keep the user from using the bot."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO blocked_users (user_id, blocked_at) VALUES (?, ?)",
+                (user_id, now),
+            )
+
+    async def unblock(self, user_id: int) -> None:
+        """Let a blocked user use the bot again."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM blocked_users WHERE user_id = ?", (user_id,))
+
+    async def blocked_users(self) -> set[int]:
+        """Everyone an admin blocked."""
+        async with self._db.execute("SELECT user_id FROM blocked_users") as cursor:
+            return {int(row[0]) async for row in cursor}
+
+    # -- the lookup log and statistics ----------------------------------------
+
+    async def log_lookup(self, *, at: float, user_id: int, vin: str, outcome: str) -> None:
+        """Note one answered lookup."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO lookup_log (at, user_id, vin, outcome) VALUES (?, ?, ?, ?)",
+                (at, user_id, vin, outcome),
+            )
+
+    async def lookup_counts(self, *, since: float) -> dict[str, int]:
+        """How many lookups ended each way after `since`."""
+        async with self._db.execute(
+            "SELECT outcome, count(*) FROM lookup_log WHERE at > ? GROUP BY outcome", (since,)
+        ) as cursor:
+            return {str(outcome): int(count) async for outcome, count in cursor}
+
+    async def active_users(self, *, since: float) -> int:
+        """Distinct users who asked after `since`."""
+        return await self._scalar_int(
+            "SELECT count(DISTINCT user_id) FROM lookup_log WHERE at > ?", (since,)
+        )
+
+    async def recent_lookups(self, user_id: int, *, limit: int) -> list[LoggedLookup]:
+        """The user's latest lookups, newest first."""
+        async with self._db.execute(
+            "SELECT at, user_id, vin, outcome FROM lookup_log WHERE user_id = ? "
+            "ORDER BY at DESC LIMIT ?",
+            (user_id, limit),
+        ) as cursor:
+            return [LoggedLookup(float(a), int(u), str(v), str(o)) async for a, u, v, o in cursor]
+
+    async def oldest_budget_entry(self, *, since: float) -> float | None:
+        """When the oldest request still inside the budget window started."""
+        async with self._db.execute(
+            "SELECT min(started_at) FROM budget_ledger WHERE started_at > ?", (since,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    # -- photos Telegram already has --------------------------------------------
+
+    async def photo_file_ids(self, urls: Sequence[str]) -> dict[str, str]:
+        """The file_ids Telegram gave for these photo URLs, where it gave one."""
+        if not urls:
+            return {}
+        marks = ", ".join("?" * len(urls))
+        async with self._db.execute(
+            f"SELECT url, file_id FROM photo_files WHERE url IN ({marks})",  # noqa: S608
+            tuple(urls),
+        ) as cursor:
+            return {str(url): str(file_id) async for url, file_id in cursor}
+
+    async def store_photo_file_ids(self, file_ids: dict[str, str], *, now: float) -> None:
+        """Remember the file_id Telegram gave for each uploaded photo URL."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO photo_files (url, file_id, stored_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET "
+                "file_id = excluded.file_id, stored_at = excluded.stored_at",
+                [(url, file_id, now) for url, file_id in file_ids.items()],
+            )
+
+    # -- the queue of lookups waiting for a budget slot -------------------------
+
+    async def enqueue(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        vin: str,
+        language: str | None,
+        reply_to: int | None,
+        now: float,
+        per_user: int,
+    ) -> int | None:
+        """Queue a lookup; its place in the whole queue, or None if the user has enough waiting."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT count(*), sum(vin = ?) FROM queued_lookups WHERE user_id = ?",
+                (vin, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            waiting, same = (0, 0) if row is None else (int(row[0]), int(row[1] or 0))
+            if waiting >= per_user or same:
+                return None
+            await db.execute(
+                "INSERT INTO queued_lookups (user_id, chat_id, vin, language, reply_to, asked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, chat_id, vin, language, reply_to, now),
+            )
+            async with db.execute("SELECT count(*) FROM queued_lookups") as cursor:
+                row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def next_queued(self) -> QueuedLookup | None:
+        """The lookup that has waited longest."""
+        lookups = await self._queued("ORDER BY id LIMIT 1", ())
+        return lookups[0] if lookups else None
+
+    async def queued_for(self, user_id: int) -> list[QueuedLookup]:
+        """What the user has waiting, oldest first."""
+        return await self._queued("WHERE user_id = ? ORDER BY id", (user_id,))
+
+    async def queue_length(self) -> int:
+        """How many lookups wait."""
+        return await self._scalar_int("SELECT count(*) FROM queued_lookups")
+
+    async def dequeue(self, queued_id: int, *, user_id: int | None = None) -> bool:
+        """Take a lookup off the queue (only the user's own, when `user_id` is given)."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM queued_lookups WHERE id = ? AND (? IS NULL OR user_id = ?)",
+                (queued_id, user_id, user_id),
+            )
+            return cursor.rowcount > 0
+
+    async def _queued(self, clause: str, params: tuple[int, ...]) -> list[QueuedLookup]:
+        # `clause` is one of this class's own literals, never outside input.
+        async with self._db.execute(
+            "SELECT id, user_id, chat_id, vin, language, reply_to, asked_at "  # noqa: S608
+            f"FROM queued_lookups {clause}",
+            params,
+        ) as cursor:
+            return [QueuedLookup(*row) async for row in cursor]
+
+    # -- pruning ---------------------------------------------------------------
+
+    async def prune(self, *, now: float, cache_ttl: float, log_days: float) -> dict[str, int]:
+        """Delete rows no limit, cache or statistic needs any more; counts per table."""
+        cutoffs = {
+            # The windows are an hour and a day; a day's margin keeps /stats honest.
+            "budget_ledger": ("started_at", now - 2 * 86400),
+            "quota_ledger": ("charged_at", now - 2 * 86400),
+            "history_cache": ("fetched_at", now - cache_ttl),
+            "lookup_log": ("at", now - log_days * 86400),
+            "photo_files": ("stored_at", now - 30 * 86400),
+        }
+        deleted = {}
+        async with self._transaction() as db:
+            for table, (column, cutoff) in cutoffs.items():
+                # Table and column names are the literals above.
+                cursor = await db.execute(
+                    f"DELETE FROM {table} WHERE {column} < ?",  # noqa: S608
+                    (cutoff,),
+                )
+                deleted[table] = cursor.rowcount
+        return deleted
 
     async def _scalar_int(self, query: str, params: tuple[float, ...] = ()) -> int:
         async with self._db.execute(query, params) as cursor:

@@ -42,6 +42,9 @@ def test_a_missing_token_is_one_clear_line_and_exit_status_2(tmp_path: Path) -> 
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS"),
         ("AUTOASTAT_URL", "not a url", "AUTOASTAT_URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("WEBHOOK_URL", "https://bot.example.com/telegram", "WEBHOOK_SECRET"),
+        ("PORT", "70000", "PORT"),
+        ("ACCESS", "friends", "ACCESS"),
     ],
 )
 def test_a_malformed_setting_is_named(

@@ -87,3 +87,21 @@ async def test_storing_again_replaces_the_cached_history(storage: Storage) -> No
 
     assert cached is not None
     assert (cached.payload, cached.fetched_at) == (b"[2]", 2000.0)
+
+
+async def test_pruning_keeps_only_what_limits_cache_and_stats_need(storage: Storage) -> None:
+    day = 86400.0
+    now = 100 * day
+    await storage.store_history("OLD00000000000000", b"[]", fetched_at=now - 2 * day)
+    await storage.store_history(VIN, b"[]", fetched_at=now - 60)
+    for at in (now - 3 * day, now - 60):
+        await storage.log_lookup(at=at, user_id=1, vin=VIN, outcome="cache")
+    await storage.log_lookup(at=now - 40 * day, user_id=1, vin=VIN, outcome="fresh")
+
+    deleted = await storage.prune(now=now, cache_ttl=day, log_days=30)
+
+    assert deleted["history_cache"] == 1
+    assert deleted["lookup_log"] == 1
+    assert await storage.cached_history(VIN, fetched_after=0) is not None
+    assert await storage.cached_history("OLD00000000000000", fetched_after=0) is None
+    assert await storage.lookup_counts(since=0) == {"cache": 2}

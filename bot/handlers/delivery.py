@@ -19,23 +19,26 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     LinkPreviewOptions,
+    Message,
     ReplyParameters,
     User,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot import render, replies
-from bot.context import Context
+from bot.context import Context, Services
 from bot.flood import Verdict
 from bot.handlers.language import translator_for
 from bot.i18n import Translator
-from bot.lookup import Failed, Found, Refused
+from bot.lookup import Failed, Found, Refused, Source
+from bot.photos import download_photos
 from bot.vin import decode, looks_mistyped
 
 logger = logging.getLogger(__name__)
 
 LOOKUP_ANYWAY_PREFIX = "vin:"
+QUEUE_PREFIX = "queue:"
 # Answers from the cache come at once; only a slower lookup shows "typing…",
 # refreshed because Telegram shows a chat action for about five seconds.
 TYPING_AFTER = 0.3
@@ -98,8 +101,12 @@ async def answer_vin(
     vin: str,
     reply_to: int | None = None,
     in_group: bool = False,
+    refresh: bool = False,
 ) -> None:
-    """Look one VIN up and send its summary and album, or say why not."""
+    """Look one VIN up and send its summary and album, or say why not.
+
+    `refresh` asks the API even when the cache has the VIN (admins only).
+    """
     bot = context.bot
     services = context.bot_data.services
     t = await translator_for(user, context)
@@ -114,15 +121,36 @@ async def answer_vin(
         await send_text(bot, chat_id, replies.retrying(vin, delay, t), reply_to)
 
     async with typing(bot, chat_id):
-        outcome = await services.lookups.lookup(vin, user.id, on_retry=tell_retrying)
+        outcome = await services.lookups.lookup(
+            vin, user.id, on_retry=tell_retrying, refresh=refresh
+        )
 
     match outcome:
         case Found():
             with_album = not in_group or _group_album_due(context, vin)
-            await send_history(bot, chat_id, vin, outcome, t, reply_to, with_album=with_album)
+            await send_history(
+                bot,
+                chat_id,
+                vin,
+                outcome,
+                t,
+                reply_to,
+                services=services,
+                with_album=with_album,
+            )
         case Refused():
+            # The hour's budget frees for everyone at once: offer to wait in line.
+            # A spent daily quota frees only for this user, so there is nothing to queue.
+            queueable = outcome.refusal.limit in ("budget", "paused")
+            button = InlineKeyboardButton(
+                replies.queue_button(t), callback_data=f"{QUEUE_PREFIX}{vin}"
+            )
             await send_text(
-                bot, chat_id, replies.refusal(outcome.refusal, time.time(), t), reply_to
+                bot,
+                chat_id,
+                replies.refusal(outcome.refusal, time.time(), t),
+                reply_to,
+                markup=InlineKeyboardMarkup([[button]]) if queueable else None,
             )
         case Failed():
             await send_text(bot, chat_id, replies.failure(outcome.error, t), reply_to)
@@ -148,41 +176,143 @@ async def send_history(
     t: Translator,
     reply_to: int | None,
     *,
+    services: Services,
     with_album: bool = True,
 ) -> None:
-    """The summary message, then the album of the newest sale's photos."""
-    await send_text(bot, chat_id, render.summary(vin, decode(vin), found.history, t), reply_to)
+    """The summary message, then the album of the newest sale's photos.
 
-    album = render.album(vin, found.history, t) if with_album else None
+    Without `services` the photos go by URL only, with no upload when Telegram cannot
+    fetch them.
+    """
+    demo = found.source is Source.DEMO
+    text = render.summary(vin, decode(vin), found.history, t, demo=demo)
+    await send_text(bot, chat_id, text, reply_to)
+
+    album = render.album(vin, found.history, t, demo=demo) if with_album else None
     if album is None:
         return
+    # The summary is already there; the photos are a bonus that may fail, and no
+    # failure of theirs may take the answer down with it.
     try:
-        await send_album(bot, chat_id, album, reply_to)
+        sent = await send_album(bot, chat_id, album, reply_to, services=services)
     except TelegramError as error:
-        # The summary is already there; the photos are a bonus that may fail.
         logger.warning("album for %s refused: %s", vin, error)
+        sent = False
+    except Exception:
+        # Not a Telegram refusal: a bug or the database. The traceback goes to the log.
+        logger.exception("album for %s failed", vin)
+        sent = False
+    if not sent:
         await send_text(bot, chat_id, replies.photos_failed(t), reply_to)
 
 
-async def send_album(bot: Bot, chat_id: int, album: render.Album, reply_to: int | None) -> None:
-    """One photo as a photo, several as a media group with the caption on the first."""
+async def send_album(
+    bot: Bot,
+    chat_id: int,
+    album: render.Album,
+    reply_to: int | None,
+    *,
+    services: Services,
+) -> bool:
+    """Send the album, uploading the photos Telegram cannot fetch; False if none could go.
+
+    Photos uploaded before go by their file_id, the rest by URL. When Telegram cannot
+    fetch a URL (or no longer knows a file_id), the bot downloads the photos itself,
+    uploads the bytes, and keeps the file_ids Telegram gives for next time.
+    """
+    urls = list(album.photos)
+    known = await _known_file_ids(services, urls)
+    try:
+        await _send_photos(bot, chat_id, album.caption, [known.get(u, u) for u in urls], reply_to)
+        return True
+    except BadRequest as error:
+        if not _telegram_cannot_fetch(error):
+            raise
+        logger.info(
+            "Telegram could not take the photos by URL or file_id (%s); uploading %d of them",
+            error.message,
+            len(urls),
+        )
+
+    photos = await download_photos(services.http, urls)
+    if not photos:
+        logger.warning("none of the %d photos could be downloaded either", len(urls))
+        return False
+    messages = await _send_photos(bot, chat_id, album.caption, list(photos.values()), reply_to)
+    await _remember_file_ids(services, list(photos), messages)
+    return True
+
+
+# What Telegram says when it cannot fetch a photo URL or does not know a file_id
+# (PTB lower-cases most of the text). The last is the prefix of every album item's
+# failure, whatever the cause: uploading is the one remedy worth a try.
+_CANNOT_FETCH = (
+    "webpage_curl_failed",
+    "wrong file identifier/http url specified",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "failed to send message #",
+)
+
+
+def _telegram_cannot_fetch(error: BadRequest) -> bool:
+    message = error.message.lower()
+    return any(fragment in message for fragment in _CANNOT_FETCH)
+
+
+async def _send_photos(
+    bot: Bot,
+    chat_id: int,
+    caption: str,
+    photos: Sequence[str | bytes],
+    reply_to: int | None,
+) -> Sequence[Message]:
+    """One photo as a photo, several as a media group with the caption on the first.
+
+    Each photo is a URL, a file_id or the bytes to upload.
+    """
     reply = _reply(reply_to)
-    if len(album.photos) == 1:
-        await bot.send_photo(
+    if len(photos) == 1:
+        message = await bot.send_photo(
             chat_id,
-            album.photos[0],
-            caption=album.caption,
+            photos[0],
+            caption=caption,
             parse_mode=ParseMode.HTML,
             reply_parameters=reply,
         )
-        return
+        return [message]
     media = [
-        InputMediaPhoto(
-            url, caption=album.caption if index == 0 else None, parse_mode=ParseMode.HTML
-        )
-        for index, url in enumerate(album.photos)
+        InputMediaPhoto(photo, caption=caption if index == 0 else None, parse_mode=ParseMode.HTML)
+        for index, photo in enumerate(photos)
     ]
-    await bot.send_media_group(chat_id, media, reply_parameters=reply)
+    return await bot.send_media_group(chat_id, media, reply_parameters=reply)
+
+
+async def _known_file_ids(services: Services, urls: Sequence[str]) -> dict[str, str]:
+    try:
+        return await services.storage.photo_file_ids(urls)
+    except Exception:
+        # Without the stored file_ids the URLs still work.
+        logger.exception("could not read the stored photo file_ids")
+        return {}
+
+
+async def _remember_file_ids(
+    services: Services, urls: Sequence[str], messages: Sequence[Message]
+) -> None:
+    # Messages come back in the order the photos were sent.
+    file_ids = {
+        url: max(message.photo, key=lambda size: size.width * size.height).file_id
+        for url, message in zip(urls, messages, strict=False)
+        if message.photo
+    }
+    if not file_ids:
+        return
+    try:
+        await services.storage.store_photo_file_ids(file_ids, now=time.time())
+    except Exception:
+        # The photos are sent; next time they are uploaded again.
+        logger.exception("could not store %d photo file_ids", len(file_ids))
 
 
 async def send_text(

@@ -1,4 +1,4 @@
-"""Who may use the bot: everyone, or an allowlist of users and chats.
+"""Who may use the bot: everyone, or an allowlist of users and chats; never the blocked.
 
 Runs before every other handler. A refused user or chat is told once, politely,
 per run of the bot, and then ignored, so a stranger cannot make the bot talk.
@@ -43,10 +43,13 @@ async def gate(update: Update, context: Context) -> None:
     """Let the update through, or refuse it once and stop it."""
     services = context.bot_data.services
     user, chat = update.effective_user, update.effective_chat
-    if is_allowed(services.settings, user.id if user else None, chat.id if chat else None):
+    blocked = user is not None and user.id in services.blocked
+    allowed = is_allowed(services.settings, user.id if user else None, chat.id if chat else None)
+    if allowed and not blocked:
         return
     refused = services.refused_once
-    key = chat.id if chat is not None else (user.id if user else 0)
+    # A blocked user is refused wherever they write; an unlisted chat once per chat.
+    key = user.id if blocked and user else chat.id if chat else user.id if user else 0
     if key not in refused:
         refused.add(key)
         logger.info("access refused to user %s in chat %s", user.id if user else "-", key)

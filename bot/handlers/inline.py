@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.flood import Verdict
 from bot.handlers.language import translator_for
 from bot.i18n import Translator
-from bot.lookup import Failed, Found, Outcome, Refused
+from bot.lookup import Failed, Found, Outcome, Refused, Source
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,13 @@ async def _lookup_in_time(
 def _results(the_vin: str, outcome: Outcome, t: Translator) -> list[InlineQueryResult]:
     match outcome:
         case Found():
-            return inline_results.history_results(the_vin, vin.decode(the_vin), outcome.history, t)
+            return inline_results.history_results(
+                the_vin,
+                vin.decode(the_vin),
+                outcome.history,
+                t,
+                demo=outcome.source is Source.DEMO,
+            )
         case Refused():
             text = replies.refusal(outcome.refusal, time.time(), t)
             return [inline_results.notice("refused", replies.refusal_title(t), text)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -43,11 +44,13 @@ def make_settings(
 
 @pytest.fixture
 def run_bot(make_settings: MakeSettings) -> RunBot:
-    """Start the bot with these setting overrides; stop it when the block ends."""
+    """Start the bot with these setting overrides (and clock); stop it when the block ends."""
 
     @asynccontextmanager
-    async def run(**overrides: Any) -> AsyncIterator[BotApplication]:
-        application = build_application(make_settings(**overrides))
+    async def run(
+        clock: Callable[[], float] = time.time, **overrides: Any
+    ) -> AsyncIterator[BotApplication]:
+        application = build_application(make_settings(**overrides), clock=clock)
         async with running(application):
             yield application
 

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 
 from bot.app import BotApplication
 from tests.fakes.autoastat import FakeAutoastat
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.handlers.conftest import RunBot
+from tests.handlers.conversation import ask, to_chat
 from tests.vins import SAMPLE_VIN, valid_vin
 
 ALICE, BOB, ADMIN = 1001, 1002, 4242
-
-
-def to_chat(chat_id: int) -> Callable[[Call], bool]:
-    def predicate(call: Call) -> bool:
-        return int(call.params.get("chat_id", 0)) == chat_id
-
-    return predicate
-
-
-async def ask(telegram: FakeTelegram, text: str, user_id: int = ALICE) -> Call:
-    """Send a message and wait for the bot's next message in that chat."""
-    mine = [call for call in telegram.calls_to("sendMessage") if to_chat(user_id)(call)]
-    telegram.send_text(text, user_id=user_id)
-    calls = await telegram.wait_for("sendMessage", to_chat(user_id), count=len(mine) + 1)
-    return calls[len(mine)]
 
 
 def closed_port() -> int:
@@ -39,9 +24,9 @@ async def test_a_refused_connection_is_explained_and_the_next_lookup_works(
     run_bot: RunBot, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
     async with run_bot(autoastat_url=f"http://127.0.0.1:{closed_port()}", user_daily_quota=1):
-        refused = await ask(fake_telegram, SAMPLE_VIN)
+        refused = await ask(fake_telegram, SAMPLE_VIN, ALICE)
     async with run_bot(user_daily_quota=1):
-        found = await ask(fake_telegram, SAMPLE_VIN)
+        found = await ask(fake_telegram, SAMPLE_VIN, ALICE)
 
     assert "did not answer in time" in refused.params["text"]
     assert "not counted against your quota" in refused.params["text"]
@@ -69,10 +54,10 @@ async def test_a_user_flooding_the_bot_gets_one_notice(
     run_bot: RunBot, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
     async with run_bot(user_rate_limit=3):
-        await ask(fake_telegram, SAMPLE_VIN)
+        await ask(fake_telegram, SAMPLE_VIN, ALICE)
         for _ in range(2):
-            await ask(fake_telegram, SAMPLE_VIN)
-        notice = await ask(fake_telegram, SAMPLE_VIN)
+            await ask(fake_telegram, SAMPLE_VIN, ALICE)
+        notice = await ask(fake_telegram, SAMPLE_VIN, ALICE)
         for _ in range(5):
             fake_telegram.send_text(SAMPLE_VIN, user_id=ALICE)
         # Another user is not held up by the first one's flood.
@@ -126,7 +111,7 @@ async def test_an_error_in_a_handler_is_answered_and_the_bot_goes_on(
     await fake_telegram.wait_for(
         "sendMessage", lambda call: "something went wrong" in call.params["text"]
     )
-    again = await ask(fake_telegram, SAMPLE_VIN)
+    again = await ask(fake_telegram, SAMPLE_VIN, ALICE)
 
     assert "3 auction records" in again.params["text"]
 

@@ -6,51 +6,18 @@ import asyncio
 import copy
 import html
 import logging
-from typing import Any
 
 import pytest
 
 from bot.app import BotApplication
 from bot.logs import configure_logging
 from tests.fakes.autoastat import FakeAutoastat, Response
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.handlers.conftest import MakeSettings, RunBot
+from tests.handlers.conversation import ask, containing, text_of, to_chat
 from tests.vins import SAMPLE_VIN, valid_vin
 
 ALICE, BOB = 1001, 1002
-
-
-def text_of(call: Call) -> str:
-    return str(call.params.get("text", ""))
-
-
-def to_chat(chat_id: int) -> Any:
-    """A predicate: the call goes to this chat."""
-
-    def predicate(call: Call) -> bool:
-        return int(call.params.get("chat_id", 0)) == chat_id
-
-    predicate.__name__ = f"to_chat({chat_id})"
-    return predicate
-
-
-def containing(fragment: str, chat_id: int | None = None) -> Any:
-    """A predicate: a message (to this chat) whose text contains the fragment."""
-
-    def predicate(call: Call) -> bool:
-        in_chat = chat_id is None or int(call.params.get("chat_id", 0)) == chat_id
-        return in_chat and fragment in text_of(call)
-
-    predicate.__name__ = f"containing({fragment!r})"
-    return predicate
-
-
-async def ask(telegram: FakeTelegram, text: str, user_id: int = ALICE, **kwargs: Any) -> Call:
-    """Send a message and wait for the bot's next message in that chat."""
-    already = len([call for call in telegram.calls_to("sendMessage") if to_chat(user_id)(call)])
-    telegram.send_text(text, user_id=user_id, **kwargs)
-    calls = await telegram.wait_for("sendMessage", to_chat(user_id), count=already + 1)
-    return calls[already]
 
 
 async def test_a_vin_gets_a_summary_and_an_album(
@@ -191,7 +158,7 @@ async def test_html_in_api_data_is_escaped(
     sale["auction_lot_number"] = "<a href='x'>1</a>"
     fake_autoastat.set_history(SAMPLE_VIN, [sale])
 
-    answer = await ask(fake_telegram, SAMPLE_VIN)
+    answer = await ask(fake_telegram, SAMPLE_VIN, ALICE)
 
     text = text_of(answer)
     assert answer.ok, answer.description
@@ -213,11 +180,13 @@ async def test_a_long_history_fits_one_message_and_says_what_is_left_out(
         sales.append(sale)
     fake_autoastat.set_history(SAMPLE_VIN, sales)
 
-    answer = await ask(fake_telegram, SAMPLE_VIN)
+    answer = await ask(fake_telegram, SAMPLE_VIN, ALICE)
 
     text = text_of(answer)
     assert answer.ok, answer.description
-    assert len(text.encode("utf-16-le")) // 2 <= 4096
+    # What Telegram counts is the text after entity parsing, as its answer carries it.
+    parsed = answer.response["text"]
+    assert len(parsed.encode("utf-16-le")) // 2 <= 4096
     assert "60 auction records" in text
     shown = text.count("IAAI · lot")
     assert 5 < shown < 60
@@ -275,7 +244,7 @@ async def test_a_mistyped_vin_costs_nothing_until_confirmed(
 ) -> None:
     mistyped = SAMPLE_VIN[:8] + "5" + SAMPLE_VIN[9:]
 
-    prompt = await ask(fake_telegram, mistyped)
+    prompt = await ask(fake_telegram, mistyped, ALICE)
 
     assert "looks mistyped" in text_of(prompt)
     assert "should be 8, not 5" in text_of(prompt)
@@ -294,7 +263,7 @@ async def test_a_mistyped_vin_costs_nothing_until_confirmed(
 async def test_a_european_vin_without_check_digit_is_looked_up(
     bot: BotApplication, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
-    answer = await ask(fake_telegram, "VF1LM1B0H36666155")
+    answer = await ask(fake_telegram, "VF1LM1B0H36666155", ALICE)
 
     assert "auction records" in text_of(answer)
     assert fake_autoastat.request_count("VF1LM1B0H36666155") == 1
@@ -315,7 +284,7 @@ async def test_vins_over_the_per_message_limit_are_named_and_skipped(
 async def test_a_message_without_a_vin_gets_a_short_help(
     bot: BotApplication, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
-    answer = await ask(fake_telegram, "hello, what can you do?")
+    answer = await ask(fake_telegram, "hello, what can you do?", ALICE)
 
     assert "no VIN" in text_of(answer)
     assert fake_autoastat.request_count() == 0
@@ -325,9 +294,9 @@ async def test_start_and_help_explain_and_count_the_lookups_left(
     run_bot: RunBot, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
     async with run_bot(user_daily_quota=5):
-        await ask(fake_telegram, valid_vin(0))
-        start = await ask(fake_telegram, "/start")
-        help_answer = await ask(fake_telegram, "/help")
+        await ask(fake_telegram, valid_vin(0), ALICE)
+        start = await ask(fake_telegram, "/start", ALICE)
+        help_answer = await ask(fake_telegram, "/help", ALICE)
 
     assert "IAAI and Copart" in text_of(start)
     assert "Fresh lookups left for the next 24 hours: 4 of 5." in text_of(start)
@@ -337,7 +306,7 @@ async def test_start_and_help_explain_and_count_the_lookups_left(
 async def test_a_start_deep_link_looks_the_vin_up(
     bot: BotApplication, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
 ) -> None:
-    answer = await ask(fake_telegram, f"/start {SAMPLE_VIN}")
+    answer = await ask(fake_telegram, f"/start {SAMPLE_VIN}", ALICE)
 
     assert "3 auction records" in text_of(answer)
 
@@ -432,8 +401,8 @@ async def test_the_token_never_reaches_the_logs(
     configure_logging(make_settings())
     fake_autoastat.queue_responses(valid_vin(1), [Response(status=500, body=fake_autoastat.token)])
     async with run_bot():
-        await ask(fake_telegram, SAMPLE_VIN)
-        await ask(fake_telegram, valid_vin(1))
+        await ask(fake_telegram, SAMPLE_VIN, ALICE)
+        await ask(fake_telegram, valid_vin(1), ALICE)
         await asyncio.sleep(0)
 
     lookups = [r.getMessage() for r in caplog.records if r.getMessage().startswith("lookup ")]
