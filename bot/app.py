@@ -19,10 +19,10 @@ from bot import alerts, maintenance
 from bot.autoastat import AutoastatClient
 from bot.commands import publish_commands
 from bot.config import Settings
-from bot.context import BotData, Services
+from bot.context import Background, BotData, Services
 from bot.demo import DemoLookups
 from bot.flood import FloodLimit
-from bot.handlers import admin, errors, gate, group, inline, language, private
+from bot.handlers import admin, errors, gate, group, inline, language, membership, private
 from bot.handlers import queue as queue_handlers
 from bot.i18n import Catalogues
 from bot.limits import Clock, Limits
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 OPERATOR_ID = 0
 
 BotApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+# How long a stopping bot lets the queue's worker finish the lookup in hand.
+QUEUE_FINISH_SECONDS = 20.0
 
 # How many updates run at once: lookups mostly wait on the API or Telegram.
 CONCURRENT_UPDATES = 64
@@ -51,8 +54,8 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
         application.bot_data.background = start_background(application.bot, services)
 
     async def post_shutdown(application: BotApplication) -> None:
-        await stop_background(application.bot_data.background)
         services = application.bot_data.release()
+        await stop_background(services, application.bot_data.background)
         if services is not None:  # None when start-up failed half-way
             await close_services(services)
 
@@ -72,6 +75,7 @@ def build_application(settings: Settings, *, clock: Clock = time.time) -> BotApp
     gate.register(application)
     private.register(application)
     group.register(application)
+    membership.register(application)
     inline.register(application)
     language.register(application)
     admin.register(application)
@@ -132,30 +136,44 @@ async def open_services(settings: Settings, clock: Clock, bot: Bot | None) -> Se
         flood=FloodLimit(settings.user_rate_limit, exempt=settings.admin_ids, clock=clock),
         blocked=await storage.blocked_users(),
         queue=LookupQueue(storage=storage, limits=limits, lookups=lookups, clock=clock),
+        clock=clock,
     )
 
 
-def start_background(bot: Bot, services: Services) -> list[asyncio.Task[None]]:
+def start_background(bot: Bot, services: Services) -> Background:
     """Start the tasks that run as long as the bot: queue worker, pruning, heartbeat."""
     settings = services.settings
-    return [
-        asyncio.create_task(
+    return Background(
+        queue=asyncio.create_task(
             services.queue.run(queue_handlers.deliverer(bot, services)), name="lookup queue"
         ),
-        asyncio.create_task(
-            maintenance.prune_forever(
-                services.storage, cache_ttl=settings.cache_ttl_seconds, clock=time.time
+        upkeep=[
+            asyncio.create_task(
+                maintenance.prune_forever(
+                    services.storage, cache_ttl=settings.cache_ttl_seconds, clock=services.clock
+                ),
+                name="pruning",
             ),
-            name="pruning",
-        ),
-        asyncio.create_task(
-            maintenance.beat_forever(services.storage, settings.database_path), name="heartbeat"
-        ),
-    ]
+            asyncio.create_task(
+                maintenance.beat_forever(services.storage, settings.database_path),
+                name="heartbeat",
+            ),
+        ],
+    )
 
 
-async def stop_background(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel the background tasks and wait until they have let go of the database."""
+async def stop_background(services: Services | None, background: Background | None) -> None:
+    """Stop the background tasks and wait until they have let go of the database.
+
+    The queue's worker may finish the lookup in hand, for a while: the answer is
+    paid for. Cut short, the lookup stays queued and is answered after the restart.
+    """
+    if background is None:
+        return
+    if services is not None:
+        services.queue.stop()
+        await asyncio.wait([background.queue], timeout=QUEUE_FINISH_SECONDS)
+    tasks = [background.queue, *background.upkeep]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

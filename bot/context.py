@@ -12,7 +12,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Settings
 from bot.flood import FloodLimit
 from bot.i18n import Catalogues
-from bot.limits import Limits
+from bot.limits import Clock, Limits
 from bot.lookup import Lookups
 from bot.queue import LookupQueue
 from bot.storage import Storage
@@ -30,10 +30,20 @@ class Services:
     catalogues: Catalogues
     flood: FloodLimit
     queue: LookupQueue
+    # The one clock of limits, stats and replies, so that they agree (and tests can move it).
+    clock: Clock
     # Users an admin blocked, mirrored from the database for the gate.
     blocked: set[int] = field(default_factory=set)
     # Users and chats already told they may not use the bot.
     refused_once: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    """Tasks that run as long as the bot."""
+
+    queue: asyncio.Task[None]  # the worker answering queued lookups
+    upkeep: list[asyncio.Task[None]]  # pruning, heartbeat
 
 
 class BotData:
@@ -41,8 +51,7 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
-        # Tasks that run as long as the bot: the queue's worker, pruning, heartbeat.
-        self.background: list[asyncio.Task[None]] = []
+        self.background: Background | None = None
 
     @property
     def services(self) -> Services:

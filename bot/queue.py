@@ -49,6 +49,7 @@ class LookupQueue:
         self._clock = clock
         self.per_user = per_user
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     async def add(
         self, *, user_id: int, chat_id: int, vin: str, language: str, reply_to: int | None
@@ -67,13 +68,18 @@ class LookupQueue:
             self._wakeup.set()
         return place
 
+    def stop(self) -> None:
+        """Let the worker finish the lookup in hand, then end."""
+        self._stopping = True
+        self._wakeup.set()
+
     def wake(self) -> None:
         """Look at the queue again now: a slot may have freed sooner than expected."""
         self._wakeup.set()
 
     async def run(self, deliver: Deliver) -> None:
-        """Answer queued lookups, through `deliver`, for as long as the bot runs."""
-        while True:
+        """Answer queued lookups, through `deliver`, until stopped."""
+        while not self._stopping:
             try:
                 await self._answer_next(deliver)
             except asyncio.CancelledError:
@@ -85,9 +91,16 @@ class LookupQueue:
     async def _answer_next(self, deliver: Deliver) -> None:
         # Cleared before looking, so a lookup queued meanwhile cuts the next wait short.
         self._wakeup.clear()
+        if self._stopping:
+            return
         queued = await self._storage.next_queued()
         if queued is None:
             await self._sleep_until(None)
+            return
+        if await self._storage.is_unreachable(queued.chat_id):
+            # The user blocked the bot: a paid lookup would go nowhere.
+            logger.info("chat %d refuses the bot; its queued lookup is dropped", queued.chat_id)
+            await self._storage.dequeue(queued.id)
             return
         slot_at = await self._limits.next_slot_at()
         if slot_at is not None:
@@ -102,7 +115,8 @@ class LookupQueue:
         try:
             await deliver(queued, outcome)
         except Forbidden:
-            logger.info("chat %d refuses the bot; its queued lookup is dropped", queued.chat_id)
+            logger.info("chat %d refuses the bot; its queued answer is dropped", queued.chat_id)
+            await self._storage.mark_unreachable(queued.chat_id, now=self._clock())
         except TelegramError as error:
             # The lookup is paid for and cached: the user gets it free by asking again.
             logger.warning(

@@ -99,6 +99,11 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         )""",
         "CREATE INDEX queued_lookups_by_user ON queued_lookups (user_id)",
     ),
+    (
+        # Chats that refuse the bot's messages (the user blocked it): nothing is
+        # sent, and no paid lookup is made, for them until they come back.
+        "CREATE TABLE unreachable_chats (chat_id INTEGER PRIMARY KEY, since REAL NOT NULL)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -520,6 +525,29 @@ class Storage:
                 "file_id = excluded.file_id, stored_at = excluded.stored_at",
                 [(url, file_id, now) for url, file_id in file_ids.items()],
             )
+
+    # -- chats that refuse the bot ---------------------------------------------
+
+    async def mark_unreachable(self, chat_id: int, *, now: float) -> None:
+        """The chat refuses the bot's messages."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO unreachable_chats (chat_id, since) VALUES (?, ?)",
+                (chat_id, now),
+            )
+
+    async def mark_reachable(self, chat_id: int) -> None:
+        """The chat takes the bot's messages again."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
+
+    async def is_unreachable(self, chat_id: int) -> bool:
+        """Whether the chat refuses the bot's messages."""
+        return bool(
+            await self._scalar_int(
+                "SELECT count(*) FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
+            )
+        )
 
     # -- the queue of lookups waiting for a budget slot -------------------------
 

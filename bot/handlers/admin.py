@@ -7,7 +7,6 @@ exist.
 from __future__ import annotations
 
 import html
-import time
 from datetime import UTC, datetime
 
 from telegram import Update, User
@@ -67,7 +66,7 @@ async def stats_command(update: Update, context: Context) -> None:
         return
     services = context.bot_data.services
     figures = await stats.gather(
-        services.storage, hourly_budget=services.settings.hourly_budget, now=time.time()
+        services.storage, hourly_budget=services.settings.hourly_budget, now=services.clock()
     )
     await _reply(update, context, stats.describe(figures, await translator_for(admin, context)))
 
@@ -154,7 +153,7 @@ async def _set_blocked(update: Update, context: Context, *, blocked: bool) -> No
         await _usage(update, context, t.gettext("Usage: {command} <user id>", command=usage))
         return
     if blocked:
-        await services.storage.block(user_id, now=time.time())
+        await services.storage.block(user_id, now=services.clock())
         services.blocked.add(user_id)
         text = t.gettext("User {id} is blocked.", id=user_id)
     else:

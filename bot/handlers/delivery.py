@@ -148,7 +148,7 @@ async def answer_vin(
             await send_text(
                 bot,
                 chat_id,
-                replies.refusal(outcome.refusal, time.time(), t),
+                replies.refusal(outcome.refusal, services.clock(), t),
                 reply_to,
                 markup=InlineKeyboardMarkup([[button]]) if queueable else None,
             )
@@ -309,7 +309,7 @@ async def _remember_file_ids(
     if not file_ids:
         return
     try:
-        await services.storage.store_photo_file_ids(file_ids, now=time.time())
+        await services.storage.store_photo_file_ids(file_ids, now=services.clock())
     except Exception:
         # The photos are sent; next time they are uploaded again.
         logger.exception("could not store %d photo file_ids", len(file_ids))

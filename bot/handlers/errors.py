@@ -34,7 +34,13 @@ async def on_error(update: object, context: Context) -> None:
         exc_info=context.error,
     )
     chat = update.effective_chat
-    if chat is None or isinstance(context.error, Forbidden):
+    if chat is None:
+        return
+    if isinstance(context.error, Forbidden):
+        # The user blocked the bot: an apology would be refused too.
+        await context.bot_data.services.storage.mark_unreachable(
+            chat.id, now=context.bot_data.services.clock()
+        )
         return
     try:
         t = await translator_for(update.effective_user, context)

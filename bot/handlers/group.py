@@ -10,10 +10,8 @@ to the message that asked, and the asker's own quota pays for it.
 from __future__ import annotations
 
 from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatMemberStatus
 from telegram.ext import (
     Application,
-    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -26,8 +24,6 @@ from bot.handlers.language import translator_for
 from bot.vin import find_vins
 
 GROUPS = filters.ChatType.GROUPS
-ABSENT = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
-PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -43,7 +39,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             group_message,
         )
     )
-    application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
 
 
 async def vin_command(update: Update, context: Context) -> None:
@@ -110,15 +105,3 @@ def _addresses_the_bot(message: Message, context: Context) -> bool:
     )
     wanted = f"@{context.bot.username}".lower()
     return any(text.lower() == wanted for text in mentions.values())
-
-
-async def bot_added(update: Update, context: Context) -> None:
-    """Introduce the bot, in one short message, to a group that has just added it."""
-    change = update.my_chat_member
-    if change is None or change.chat.type not in ("group", "supergroup"):
-        return
-    joined = change.old_chat_member.status in ABSENT and change.new_chat_member.status in PRESENT
-    if not joined:
-        return
-    t = await translator_for(change.from_user, context)
-    await send_text(context.bot, change.chat.id, replies.group_welcome(context.bot.username, t))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from telegram import InlineQueryResult, InlineQueryResultsButton, Update
 from telegram.error import BadRequest
@@ -69,7 +68,8 @@ async def inline_query(update: Update, context: Context) -> None:
         # button takes the user to the private chat where the answer waits.
         await _answer(query.id, context, [], button=inline_results.open_private_chat(the_vin, t))
         return
-    await _answer(query.id, context, _results(the_vin, outcome, t))
+    now = context.bot_data.services.clock()
+    await _answer(query.id, context, _results(the_vin, outcome, t, now))
 
 
 async def _lookup_in_time(
@@ -87,7 +87,7 @@ async def _lookup_in_time(
     return task.result() if task in done else None
 
 
-def _results(the_vin: str, outcome: Outcome, t: Translator) -> list[InlineQueryResult]:
+def _results(the_vin: str, outcome: Outcome, t: Translator, now: float) -> list[InlineQueryResult]:
     match outcome:
         case Found():
             return inline_results.history_results(
@@ -98,7 +98,7 @@ def _results(the_vin: str, outcome: Outcome, t: Translator) -> list[InlineQueryR
                 demo=outcome.source is Source.DEMO,
             )
         case Refused():
-            text = replies.refusal(outcome.refusal, time.time(), t)
+            text = replies.refusal(outcome.refusal, now, t)
             return [inline_results.notice("refused", replies.refusal_title(t), text)]
         case Failed():
             text = replies.failure(outcome.error, t)

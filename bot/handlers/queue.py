@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import suppress
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -120,7 +119,7 @@ def deliverer(bot: Bot, services: Services) -> Deliver:
                     services=services,
                 )
             case Refused():
-                text = replies.refusal(outcome.refusal, time.time(), t)
+                text = replies.refusal(outcome.refusal, services.clock(), t)
                 await send_text(bot, queued.chat_id, text, queued.reply_to)
             case Failed():
                 text = replies.failure(outcome.error, t)

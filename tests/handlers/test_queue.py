@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.fakes.autoastat import FakeAutoastat
 from tests.fakes.telegram import FakeTelegram
 from tests.handlers.conftest import RunBot
@@ -47,12 +49,12 @@ async def test_a_queued_lookup_is_answered_when_a_slot_frees(
         clock.now += HOUR
         application.bot_data.services.queue.wake()
         answer = await fake_telegram.wait_for("sendMessage", containing("auction records", BOB))
+        await fake_telegram.wait_for("sendMediaGroup", count=2)
 
     assert "number 1 in line" in confirmation
     assert f"<code>{valid_vin(2)}</code>" in text_of(listing)
     assert valid_vin(2) in text_of(answer[0])
     assert fake_autoastat.request_count(valid_vin(2)) == 1
-    await fake_telegram.wait_for("sendMediaGroup", count=2)
 
 
 async def test_queued_lookups_survive_a_restart_and_keep_their_order(
@@ -129,3 +131,36 @@ async def test_a_spent_daily_quota_offers_no_queue(
     refusal = fake_telegram.sent_messages(ALICE)[-1]
     assert "used all your fresh lookups" in refusal["text"]
     assert "reply_markup" not in refusal
+
+
+async def test_a_user_who_blocked_the_bot_gets_no_paid_lookup_from_the_queue(
+    run_bot: RunBot, fake_telegram: FakeTelegram, fake_autoastat: FakeAutoastat
+) -> None:
+    clock = Clock()
+    async with run_bot(clock=clock, hourly_budget=1) as application:
+        await ask(fake_telegram, valid_vin(1), ALICE)
+        await queue_from_refusal(fake_telegram, valid_vin(2), BOB)
+        await queue_from_refusal(fake_telegram, valid_vin(3), ALICE)
+        fake_telegram.block_bot(BOB)
+        await fake_telegram.wait_delivered()
+        storage = application.bot_data.services.storage
+        for _ in range(100):
+            if await storage.is_unreachable(BOB):
+                break
+            await asyncio.sleep(0.01)
+
+        clock.now += HOUR
+        application.bot_data.services.queue.wake()
+        answer = await fake_telegram.wait_for(
+            "sendMessage", containing("auction records", ALICE), count=2
+        )
+
+    assert valid_vin(3) in text_of(answer[-1])
+    assert fake_autoastat.request_count(valid_vin(2)) == 0
+    assert nothing_refused_in(fake_telegram, BOB)
+
+
+def nothing_refused_in(telegram: FakeTelegram, chat_id: int) -> bool:
+    """Nothing was even attempted in the chat after the user blocked the bot."""
+    attempts = [call for call in telegram.calls_to("sendMessage") if not call.ok]
+    return all(int(call.params["chat_id"]) != chat_id for call in attempts)
