@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.autoastat import History, Odometer, OdometerStatus, Sale, SaleStatus, newest_first
 from bot.damage import translate_damage
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.vin import VinFacts
 
 MESSAGE_LIMIT = 4096
@@ -25,6 +25,23 @@ FIELD_LIMIT = 100
 
 AUCTION_NAMES = {"iaai": "IAAI", "copart": "Copart"}
 _TAG = re.compile(r"<[^>]+>")
+SALE_STATUS_WORDS = {
+    SaleStatus.SOLD: N_("Sold"),
+    SaleStatus.NOT_SOLD: N_("Not sold"),
+    SaleStatus.PENDING: N_("Sale pending"),
+    SaleStatus.REMOVED: N_("Removed from sale"),
+    SaleStatus.UNKNOWN: N_("Outcome unknown"),
+}
+ODOMETER_STATUS_WORDS = {
+    OdometerStatus.ACTUAL: N_("actual"),
+    OdometerStatus.NOT_ACTUAL: N_("not actual"),
+    OdometerStatus.EXEMPT: N_("exempt"),
+    OdometerStatus.EXCEEDS_LIMIT: N_("exceeds mechanical limits"),
+    OdometerStatus.BROKEN: N_("broken"),
+    OdometerStatus.BURNT: N_("burnt"),
+    OdometerStatus.INOPERABLE_DIGITAL_DASH: N_("digital dash inoperable"),
+    OdometerStatus.MISSING: N_("missing"),
+}
 # ISO 4217; anything else from the API is shown as text, not formatted as money.
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 PARAGRAPH = "\n\n"
@@ -146,21 +163,11 @@ def _sale_title(sale: Sale, t: Translator) -> str:
 
 
 def _status(sale: Sale, t: Translator) -> str:
-    match sale.status:
-        case None:
-            return ""
-        case SaleStatus.SOLD:
-            return t.gettext("Sold")
-        case SaleStatus.NOT_SOLD:
-            return t.gettext("Not sold")
-        case SaleStatus.PENDING:
-            return t.gettext("Sale pending")
-        case SaleStatus.REMOVED:
-            return t.gettext("Removed from sale")
-        case SaleStatus.UNKNOWN:
-            return t.gettext("Outcome unknown")
-        case other:
-            return t.gettext("Status: {status}", status=_text(other))
+    if sale.status is None:
+        return ""
+    if isinstance(sale.status, SaleStatus):
+        return t.gettext(SALE_STATUS_WORDS[sale.status])
+    return t.gettext("Status: {status}", status=_text(sale.status))
 
 
 def _bid(sale: Sale, t: Translator) -> str:
@@ -189,27 +196,11 @@ def _odometer(odometer: Odometer, t: Translator) -> str:
 
 
 def _odometer_status(status: OdometerStatus | str | None, t: Translator) -> str:
-    match status:
-        case None:
-            return ""
-        case OdometerStatus.ACTUAL:
-            return t.gettext("actual")
-        case OdometerStatus.NOT_ACTUAL:
-            return t.gettext("not actual")
-        case OdometerStatus.EXEMPT:
-            return t.gettext("exempt")
-        case OdometerStatus.EXCEEDS_LIMIT:
-            return t.gettext("exceeds mechanical limits")
-        case OdometerStatus.BROKEN:
-            return t.gettext("broken")
-        case OdometerStatus.BURNT:
-            return t.gettext("burnt")
-        case OdometerStatus.INOPERABLE_DIGITAL_DASH:
-            return t.gettext("digital dash inoperable")
-        case OdometerStatus.MISSING:
-            return t.gettext("missing")
-        case other:
-            return _text(other)
+    if status is None:
+        return ""
+    if isinstance(status, OdometerStatus):
+        return t.gettext(ODOMETER_STATUS_WORDS[status])
+    return _text(status)
 
 
 def _damage(sale: Sale, t: Translator) -> str:

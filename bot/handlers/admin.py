@@ -6,87 +6,100 @@ exist.
 
 from __future__ import annotations
 
+import functools
 import html
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import Update, User
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import replies, stats
-from bot.context import Context
-from bot.handlers.delivery import answer_vin, send_text
+from bot.context import Context, Services
+from bot.handlers.delivery import answer_vin
 from bot.handlers.language import translator_for
 from bot.handlers.private import help_command
+from bot.handlers.sending import send_text
 from bot.i18n import Translator
 from bot.vin import find_vins
 
 RECENT_LOOKUPS = 10
+MOST_GRANTED = 1000
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    """Add the admin commands (private chats only)."""
-    for name, callback in (
-        ("stats", stats_command),
-        ("user", user_command),
-        ("grant", grant_command),
-        ("block", block_command),
-        ("unblock", unblock_command),
-        ("refresh", refresh_command),
-    ):
-        application.add_handler(CommandHandler(name, callback, filters=filters.ChatType.PRIVATE))
+@dataclass(frozen=True, slots=True)
+class AdminRequest:
+    """One admin command: who sent it, where, with what, and how to answer."""
+
+    admin: User
+    chat_id: int
+    args: list[str]
+    context: Context
+    t: Translator
+
+    @property
+    def services(self) -> Services:
+        """The bot's open services."""
+        return self.context.bot_data.services
+
+    async def reply(self, text: str) -> None:
+        """Answer in the admin's chat."""
+        await send_text(self.context.bot, self.chat_id, text)
+
+    async def usage(self, text: str) -> None:
+        """Explain the command's arguments."""
+        # Usage lines name their arguments in angle brackets, which HTML takes for tags.
+        await self.reply(html.escape(text))
+
+    def user_id(self) -> int | None:
+        """The user id the command names first, if it is one."""
+        first = self.args[0] if self.args else ""
+        return int(first) if first.lstrip("-").isdigit() else None
 
 
-def _admin(update: Update, context: Context) -> User | None:
-    user = update.effective_user
-    if user is None or user.id not in context.bot_data.services.settings.admin_ids:
-        return None
-    return user
+AdminCommand = Callable[[AdminRequest], Awaitable[None]]
 
 
-async def _reply(update: Update, context: Context, text: str) -> None:
-    if update.effective_chat is not None:
-        await send_text(context.bot, update.effective_chat.id, text)
+def admin_only(command: AdminCommand) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Run the command for admins; show anyone else the ordinary help."""
+
+    @functools.wraps(command)
+    async def handler(update: Update, context: Context) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        if user.id not in context.bot_data.services.settings.admin_ids:
+            await help_command(update, context)
+            return
+        t = await translator_for(user, context)
+        await command(AdminRequest(user, chat.id, list(context.args or ()), context, t))
+
+    return handler
 
 
-async def _usage(update: Update, context: Context, text: str) -> None:
-    # Usage lines name their arguments in angle brackets, which HTML would take for tags.
-    await _reply(update, context, html.escape(text))
-
-
-def _user_id_argument(context: Context) -> int | None:
-    args = context.args or []
-    return int(args[0]) if args and args[0].lstrip("-").isdigit() else None
-
-
-async def stats_command(update: Update, context: Context) -> None:
+@admin_only
+async def stats_command(request: AdminRequest) -> None:
     """/stats: budget, lookups today and this week, cache hit rate, users, queue."""
-    admin = _admin(update, context)
-    if admin is None:
-        await help_command(update, context)
-        return
-    services = context.bot_data.services
+    services = request.services
     figures = await stats.gather(
         services.storage, hourly_budget=services.settings.hourly_budget, now=services.clock()
     )
-    await _reply(update, context, stats.describe(figures, await translator_for(admin, context)))
+    await request.reply(stats.describe(figures, request.t))
 
 
-async def user_command(update: Update, context: Context) -> None:
+@admin_only
+async def user_command(request: AdminRequest) -> None:
     """/user <id>: that user's quota, language and last lookups."""
-    admin = _admin(update, context)
-    if admin is None:
-        await help_command(update, context)
-        return
-    t = await translator_for(admin, context)
-    user_id = _user_id_argument(context)
+    user_id = request.user_id()
     if user_id is None:
-        await _usage(update, context, t.gettext("Usage: /user <user id>"))
+        await request.usage(request.t.gettext("Usage: /user <user id>"))
         return
-    await _reply(update, context, await _describe_user(user_id, context, t))
+    await request.reply(await _describe_user(user_id, request.services, request.t))
 
 
-async def _describe_user(user_id: int, context: Context, t: Translator) -> str:
-    services = context.bot_data.services
+async def _describe_user(user_id: int, services: Services, t: Translator) -> str:
     status = await services.limits.quota_status(user_id)
     language = await services.storage.user_language(user_id)
     lines = [
@@ -101,89 +114,81 @@ async def _describe_user(user_id: int, context: Context, t: Translator) -> str:
     if recent:
         lines.append(t.gettext("Last lookups:"))
     for logged in recent:
-        moment = datetime.fromtimestamp(logged.at, UTC)
-        lines.append(
-            f"{t.datetime(moment)} <code>{logged.vin}</code> {html.escape(logged.outcome)}"
-        )
+        moment = t.datetime(datetime.fromtimestamp(logged.at, UTC))
+        lines.append(f"{moment} <code>{logged.vin}</code> {html.escape(logged.outcome)}")
     return "\n".join(lines)
 
 
-async def grant_command(update: Update, context: Context) -> None:
+@admin_only
+async def grant_command(request: AdminRequest) -> None:
     """/grant <id> <n>: n extra lookups for a user, beyond the daily quota."""
-    admin = _admin(update, context)
-    if admin is None:
-        await help_command(update, context)
-        return
-    t = await translator_for(admin, context)
-    args = context.args or []
-    user_id = _user_id_argument(context)
-    if user_id is None or len(args) != 2 or not args[1].isdigit() or not 0 < int(args[1]) <= 1000:
-        await _usage(
-            update, context, t.gettext("Usage: /grant <user id> <number of lookups, 1-1000>")
+    user_id, args = request.user_id(), request.args
+    count = int(args[1]) if len(args) == 2 and args[1].isdigit() else 0
+    if user_id is None or not 0 < count <= MOST_GRANTED:
+        await request.usage(
+            request.t.gettext("Usage: /grant <user id> <number of lookups, 1-1000>")
         )
         return
-    total = await context.bot_data.services.limits.grant(user_id, int(args[1]))
-    await _reply(
-        update,
-        context,
-        t.gettext("User {id} now has {count} granted lookups.", id=user_id, count=total),
+    total = await request.services.limits.grant(user_id, count)
+    await request.reply(
+        request.t.gettext("User {id} now has {count} granted lookups.", id=user_id, count=total)
     )
 
 
-async def block_command(update: Update, context: Context) -> None:
+@admin_only
+async def block_command(request: AdminRequest) -> None:
     """/block <id>: the user can no longer use the bot."""
-    await _set_blocked(update, context, blocked=True)
-
-
-async def unblock_command(update: Update, context: Context) -> None:
-    """/unblock <id>: let a blocked user use the bot again."""
-    await _set_blocked(update, context, blocked=False)
-
-
-async def _set_blocked(update: Update, context: Context, *, blocked: bool) -> None:
-    admin = _admin(update, context)
-    if admin is None:
-        await help_command(update, context)
-        return
-    t = await translator_for(admin, context)
-    user_id = _user_id_argument(context)
-    services = context.bot_data.services
+    user_id = request.user_id()
     if user_id is None:
-        usage = "/block" if blocked else "/unblock"
-        await _usage(update, context, t.gettext("Usage: {command} <user id>", command=usage))
+        await request.usage(request.t.gettext("Usage: {command} <user id>", command="/block"))
         return
-    if blocked:
-        await services.storage.block(user_id, now=services.clock())
-        services.blocked.add(user_id)
-        text = t.gettext("User {id} is blocked.", id=user_id)
-    else:
-        await services.storage.unblock(user_id)
-        services.blocked.discard(user_id)
-        services.refused_once.discard(user_id)
-        text = t.gettext("User {id} is unblocked.", id=user_id)
-    await _reply(update, context, text)
+    services = request.services
+    await services.storage.block(user_id, now=services.clock())
+    services.blocked.add(user_id)
+    await request.reply(request.t.gettext("User {id} is blocked.", id=user_id))
 
 
-async def refresh_command(update: Update, context: Context) -> None:
+@admin_only
+async def unblock_command(request: AdminRequest) -> None:
+    """/unblock <id>: let a blocked user use the bot again."""
+    user_id = request.user_id()
+    if user_id is None:
+        await request.usage(request.t.gettext("Usage: {command} <user id>", command="/unblock"))
+        return
+    services = request.services
+    await services.storage.unblock(user_id)
+    services.blocked.discard(user_id)
+    services.refused_once.discard(user_id)
+    await request.reply(request.t.gettext("User {id} is unblocked.", id=user_id))
+
+
+@admin_only
+async def refresh_command(request: AdminRequest) -> None:
     """/refresh <VIN>: fetch the history again, bypassing the cache (it spends budget)."""
-    admin = _admin(update, context)
-    if admin is None or update.effective_chat is None:
-        await help_command(update, context)
-        return
-    t = await translator_for(admin, context)
-    vins = find_vins(" ".join(context.args or ()))
+    vins = find_vins(" ".join(request.args))
     if not vins:
-        await _usage(update, context, t.gettext("Usage: /refresh <VIN>"))
+        await request.usage(request.t.gettext("Usage: /refresh <VIN>"))
         return
-    await _reply(
-        update,
-        context,
-        t.gettext(
+    await request.reply(
+        request.t.gettext(
             "Fetching <code>{vin}</code> again from autoAstat, past the cache: this spends "
             "one request of the hour's budget.",
             vin=vins[0],
-        ),
+        )
     )
     await answer_vin(
-        context, chat_id=update.effective_chat.id, user=admin, vin=vins[0], refresh=True
+        request.context, chat_id=request.chat_id, user=request.admin, vin=vins[0], refresh=True
     )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the admin commands (private chats only)."""
+    for name, handler in (
+        ("stats", stats_command),
+        ("user", user_command),
+        ("grant", grant_command),
+        ("block", block_command),
+        ("unblock", unblock_command),
+        ("refresh", refresh_command),
+    ):
+        application.add_handler(CommandHandler(name, handler, filters=filters.ChatType.PRIVATE))

@@ -17,22 +17,19 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputMediaPhoto,
-    LinkPreviewOptions,
-    Message,
-    ReplyParameters,
     User,
 )
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot import render, replies
 from bot.context import Context, Services
 from bot.flood import Verdict
+from bot.handlers.album import send_album
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 from bot.i18n import Translator
 from bot.lookup import Failed, Found, Refused, Source
-from bot.photos import download_photos
 from bot.vin import decode, looks_mistyped
 
 logger = logging.getLogger(__name__)
@@ -43,7 +40,6 @@ QUEUE_PREFIX = "queue:"
 # refreshed because Telegram shows a chat action for about five seconds.
 TYPING_AFTER = 0.3
 TYPING_REFRESH = 4.5
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # In a group the same VIN's photos are posted once in this long; the summary
 # is always answered.
 GROUP_ALBUM_WINDOW = 15 * 60
@@ -179,11 +175,7 @@ async def send_history(
     services: Services,
     with_album: bool = True,
 ) -> None:
-    """The summary message, then the album of the newest sale's photos.
-
-    Without `services` the photos go by URL only, with no upload when Telegram cannot
-    fetch them.
-    """
+    """The summary message, then the album of the newest sale's photos."""
     demo = found.source is Source.DEMO
     text = render.summary(vin, decode(vin), found.history, t, demo=demo)
     await send_text(bot, chat_id, text, reply_to)
@@ -204,141 +196,6 @@ async def send_history(
         sent = False
     if not sent:
         await send_text(bot, chat_id, replies.photos_failed(t), reply_to)
-
-
-async def send_album(
-    bot: Bot,
-    chat_id: int,
-    album: render.Album,
-    reply_to: int | None,
-    *,
-    services: Services,
-) -> bool:
-    """Send the album, uploading the photos Telegram cannot fetch; False if none could go.
-
-    Photos uploaded before go by their file_id, the rest by URL. When Telegram cannot
-    fetch a URL (or no longer knows a file_id), the bot downloads the photos itself,
-    uploads the bytes, and keeps the file_ids Telegram gives for next time.
-    """
-    urls = list(album.photos)
-    known = await _known_file_ids(services, urls)
-    try:
-        await _send_photos(bot, chat_id, album.caption, [known.get(u, u) for u in urls], reply_to)
-        return True
-    except BadRequest as error:
-        if not _telegram_cannot_fetch(error):
-            raise
-        logger.info(
-            "Telegram could not take the photos by URL or file_id (%s); uploading %d of them",
-            error.message,
-            len(urls),
-        )
-
-    photos = await download_photos(services.http, urls)
-    if not photos:
-        logger.warning("none of the %d photos could be downloaded either", len(urls))
-        return False
-    messages = await _send_photos(bot, chat_id, album.caption, list(photos.values()), reply_to)
-    await _remember_file_ids(services, list(photos), messages)
-    return True
-
-
-# What Telegram says when it cannot fetch a photo URL or does not know a file_id
-# (PTB lower-cases most of the text). The last is the prefix of every album item's
-# failure, whatever the cause: uploading is the one remedy worth a try.
-_CANNOT_FETCH = (
-    "webpage_curl_failed",
-    "wrong file identifier/http url specified",
-    "failed to get http url content",
-    "wrong type of the web page content",
-    "failed to send message #",
-)
-
-
-def _telegram_cannot_fetch(error: BadRequest) -> bool:
-    message = error.message.lower()
-    return any(fragment in message for fragment in _CANNOT_FETCH)
-
-
-async def _send_photos(
-    bot: Bot,
-    chat_id: int,
-    caption: str,
-    photos: Sequence[str | bytes],
-    reply_to: int | None,
-) -> Sequence[Message]:
-    """One photo as a photo, several as a media group with the caption on the first.
-
-    Each photo is a URL, a file_id or the bytes to upload.
-    """
-    reply = _reply(reply_to)
-    if len(photos) == 1:
-        message = await bot.send_photo(
-            chat_id,
-            photos[0],
-            caption=caption,
-            parse_mode=ParseMode.HTML,
-            reply_parameters=reply,
-        )
-        return [message]
-    media = [
-        InputMediaPhoto(photo, caption=caption if index == 0 else None, parse_mode=ParseMode.HTML)
-        for index, photo in enumerate(photos)
-    ]
-    return await bot.send_media_group(chat_id, media, reply_parameters=reply)
-
-
-async def _known_file_ids(services: Services, urls: Sequence[str]) -> dict[str, str]:
-    try:
-        return await services.storage.photo_file_ids(urls)
-    except Exception:
-        # Without the stored file_ids the URLs still work.
-        logger.exception("could not read the stored photo file_ids")
-        return {}
-
-
-async def _remember_file_ids(
-    services: Services, urls: Sequence[str], messages: Sequence[Message]
-) -> None:
-    # Messages come back in the order the photos were sent.
-    file_ids = {
-        url: max(message.photo, key=lambda size: size.width * size.height).file_id
-        for url, message in zip(urls, messages, strict=False)
-        if message.photo
-    }
-    if not file_ids:
-        return
-    try:
-        await services.storage.store_photo_file_ids(file_ids, now=services.clock())
-    except Exception:
-        # The photos are sent; next time they are uploaded again.
-        logger.exception("could not store %d photo file_ids", len(file_ids))
-
-
-async def send_text(
-    bot: Bot,
-    chat_id: int,
-    text: str,
-    reply_to: int | None = None,
-    *,
-    markup: InlineKeyboardMarkup | None = None,
-) -> None:
-    """An HTML message without link previews."""
-    await bot.send_message(
-        chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        link_preview_options=NO_PREVIEW,
-        reply_parameters=_reply(reply_to),
-        reply_markup=markup,
-    )
-
-
-def _reply(message_id: int | None) -> ReplyParameters | None:
-    if message_id is None:
-        return None
-    # The asking message may be deleted meanwhile; the answer is still wanted.
-    return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
 @asynccontextmanager

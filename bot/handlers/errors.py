@@ -10,8 +10,8 @@ from telegram.ext import Application
 
 from bot import replies
 from bot.context import Context
-from bot.handlers.delivery import send_text
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from bot import inline_results, replies
 from bot.config import Settings
 from bot.context import Context
-from bot.handlers.delivery import send_text
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from telegram.ext import (
 
 from bot import replies
 from bot.context import Context
-from bot.handlers.delivery import answer_vins, send_text
+from bot.handlers.delivery import answer_vins
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 from bot.vin import find_vins
 
 GROUPS = filters.ChatType.GROUPS

@@ -8,8 +8,8 @@ from telegram.ext import Application, ChatMemberHandler
 
 from bot import replies
 from bot.context import Context
-from bot.handlers.delivery import send_text
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 
 ABSENT = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
 PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}

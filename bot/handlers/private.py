@@ -16,13 +16,9 @@ from telegram.ext import (
 
 from bot import replies, vin
 from bot.context import Context
-from bot.handlers.delivery import (
-    LOOKUP_ANYWAY_PREFIX,
-    answer_vin,
-    answer_vins,
-    send_text,
-)
+from bot.handlers.delivery import LOOKUP_ANYWAY_PREFIX, answer_vin, answer_vins
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 
 PRIVATE = filters.ChatType.PRIVATE
 

@@ -11,8 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import replies
 from bot.context import Context, Services
-from bot.handlers.delivery import QUEUE_PREFIX, send_history, send_text
+from bot.handlers.delivery import QUEUE_PREFIX, send_history
 from bot.handlers.language import translator_for
+from bot.handlers.sending import send_text
 from bot.lookup import Failed, Found, Outcome, Refused
 from bot.queue import Deliver
 from bot.storage import QueuedLookup
