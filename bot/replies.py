@@ -55,7 +55,7 @@ def quota_line(status: QuotaStatus, t: Translator) -> str:
     )
 
 
-def help_text(status: QuotaStatus, max_vins: int, t: Translator) -> str:
+def help_text(status: QuotaStatus, max_vins: int, bot_username: str, t: Translator) -> str:
     """What the bot does and how to use it."""
     return "\n\n".join(
         [
@@ -72,6 +72,11 @@ def help_text(status: QuotaStatus, max_vins: int, t: Translator) -> str:
                 max_vins,
             ),
             quota_line(status, t),
+            t.gettext(
+                "In any chat, type @{bot} and a VIN to share a history there. "
+                "/lang changes the language; /queue shows lookups waiting for a free slot.",
+                bot=bot_username,
+            ),
         ]
     )
 

@@ -214,7 +214,7 @@ def test_skipped_lists_several_vins_in_order_in_the_plural(t: Translator) -> Non
 def test_help_names_the_users_quota_and_the_vins_per_message(t: Translator) -> None:
     status = QuotaStatus(limit=5, used=2, next_frees_at=NOW + 3600)
 
-    text = valid(replies.help_text(status, 3, t))
+    text = valid(replies.help_text(status, 3, "VinHistoryBot", t))
 
     assert replies.quota_line(status, t) in text
     assert "3 of 5" in text
@@ -226,7 +226,7 @@ def test_help_names_the_users_quota_and_the_vins_per_message(t: Translator) -> N
 def test_help_of_an_unlimited_user_says_so(t: Translator) -> None:
     status = QuotaStatus(limit=None, used=0, next_frees_at=None)
 
-    text = replies.help_text(status, 5, t)
+    text = replies.help_text(status, 5, "VinHistoryBot", t)
 
     assert "not limited" in text
     assert "Up to 5 VINs" in text

@@ -487,3 +487,22 @@ def test_decode_never_fails_and_stays_plausible(vin: str) -> None:
     assert facts.model_year is None or 1980 <= facts.model_year <= TODAY.year + 1
     assert facts.country is None or facts.country.strip() == facts.country != ""
     assert looks_mistyped(with_check_digit(vin)) is False
+
+
+_INVISIBLE = st.sampled_from(
+    list("\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202b\u202c\u2066\u2069\u00ad")
+)
+
+
+@HYPOTHESIS
+@given(vin=vins, data=st.data())
+def test_invisible_marks_inside_a_vin_next_to_emoji_and_rtl_text_are_ignored(
+    vin: str, data: st.DataObject
+) -> None:
+    characters = list(vin)
+    for position in sorted(data.draw(st.lists(st.integers(0, 17), max_size=6)), reverse=True):
+        characters.insert(position, data.draw(_INVISIBLE))
+    before = data.draw(st.sampled_from(["🚗 ", "مرحبا ", "שלום ", "VIN: ", ""]))
+    after = data.draw(st.sampled_from([" 👍", " ?", "", "\u202e reversed"]))
+
+    assert vin in find_vins(before + "".join(characters) + after)

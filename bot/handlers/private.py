@@ -61,9 +61,8 @@ async def help_command(update: Update, context: Context) -> None:
     t = await translator_for(user, context)
     status = await context.bot_data.services.limits.quota_status(user.id)
     settings = context.bot_data.services.settings
-    await send_text(
-        context.bot, message.chat_id, replies.help_text(status, settings.max_vins_per_message, t)
-    )
+    text = replies.help_text(status, settings.max_vins_per_message, context.bot.username, t)
+    await send_text(context.bot, message.chat_id, text)
 
 
 async def vin_message(update: Update, context: Context) -> None:
