@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from bot.app import BotApplication
-from tests.fakes.autoastat import FakeAutoastat
+from tests.fakes.autoastat import FakeAutoastat, Response
 from tests.fakes.telegram import FakeTelegram
 from tests.handlers.conftest import RunBot
 from tests.handlers.conversation import ask, to_chat
@@ -142,3 +144,24 @@ async def test_a_user_who_blocked_the_bot_does_not_break_it(
     assert "3 auction records" in answer.params["text"]
     # No apology is attempted into a chat that refuses every message.
     assert len([c for c in fake_telegram.calls_to("sendMessage") if to_chat(ALICE)(c)]) == 1
+
+
+async def test_a_garbage_answer_is_logged_with_a_short_excerpt_and_the_next_lookup_works(
+    bot: BotApplication,
+    fake_telegram: FakeTelegram,
+    fake_autoastat: FakeAutoastat,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", logger="bot.lookup")
+    garbage = f"<html>maintenance window {fake_autoastat.token} " + "x" * 500
+    fake_autoastat.queue_responses(SAMPLE_VIN, [Response(status=200, body=garbage)])
+
+    failed = await ask(fake_telegram, SAMPLE_VIN, ALICE)
+    found = await ask(fake_telegram, SAMPLE_VIN, ALICE)
+
+    (line,) = [r.getMessage() for r in caplog.records if "body starts" in r.getMessage()]
+    assert "<html>maintenance window ***" in line
+    assert fake_autoastat.token not in line
+    assert len(line) < 400
+    assert "could not read" in failed.params["text"]
+    assert "3 auction records" in found.params["text"]
