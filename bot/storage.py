@@ -104,6 +104,11 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         # sent, and no paid lookup is made, for them until they come back.
         "CREATE TABLE unreachable_chats (chat_id INTEGER PRIMARY KEY, since REAL NOT NULL)",
     ),
+    (
+        # The start-up sweep of unsettled charges reads only these few rows, not the
+        # whole ledger.
+        "CREATE INDEX quota_ledger_unsettled ON quota_ledger (id) WHERE settled = 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
