@@ -36,6 +36,10 @@ class Services:
     blocked: set[int] = field(default_factory=set)
     # Users and chats already told they may not use the bot.
     refused_once: set[int] = field(default_factory=set)
+    # Every update asks for its user's language, so choices read from the database
+    # are kept here; the database stays the truth across restarts. None records
+    # "never chose", which is worth remembering too.
+    chosen_languages: dict[int, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

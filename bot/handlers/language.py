@@ -8,8 +8,6 @@ answered in their own language.
 from __future__ import annotations
 
 import logging
-import time
-import weakref
 from contextlib import suppress
 
 from telegram import (
@@ -24,18 +22,12 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import Context
+from bot.context import Context, Services
 from bot.i18n import Catalogues, Translator
-from bot.storage import Storage
 
 logger = logging.getLogger(__name__)
 
 CHOOSE_PREFIX = "lang:"
-
-# Every update asks for its user's language, so the choices read from a
-# database are kept beside it for as long as it is open; the database stays the
-# truth across restarts. None records "never chose", which is worth a read too.
-_choices: weakref.WeakKeyDictionary[Storage, dict[int, str | None]] = weakref.WeakKeyDictionary()
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -50,27 +42,27 @@ async def translator_for(user: User | None, context: Context) -> Translator:
     catalogues = services.catalogues
     if user is None:
         return catalogues.translator(None)
-    chosen = await chosen_language(services.storage, user.id)
+    chosen = await chosen_language(services, user.id)
     if chosen in catalogues:
         return catalogues.translator(chosen)
     # A choice whose catalogue is gone falls back as if there were none.
     return catalogues.translator(user.language_code)
 
 
-async def chosen_language(storage: Storage, user_id: int) -> str | None:
+async def chosen_language(services: Services, user_id: int) -> str | None:
     """The language the user chose with /lang, or None."""
-    choices = _choices.setdefault(storage, {})
+    choices = services.chosen_languages
     if user_id in choices:
         return choices[user_id]
-    stored = await storage.user_language(user_id)
+    stored = await services.storage.user_language(user_id)
     # A choice made while the database was being read is newer than what it said.
     return choices.setdefault(user_id, stored)
 
 
-async def set_language(storage: Storage, user_id: int, language: str) -> None:
+async def set_language(services: Services, user_id: int, language: str) -> None:
     """Keep the user's choice in the database and in memory."""
-    await storage.set_user_language(user_id, language, now=time.time())
-    _choices.setdefault(storage, {})[user_id] = language
+    await services.storage.set_user_language(user_id, language, now=services.clock())
+    services.chosen_languages[user_id] = language
 
 
 def keyboard(catalogues: Catalogues, current: str) -> InlineKeyboardMarkup:
@@ -148,6 +140,6 @@ async def choose(update: Update, context: Context) -> None:
 
 async def _switch(user: User, language: str, context: Context) -> Translator:
     services = context.bot_data.services
-    await set_language(services.storage, user.id, language)
+    await set_language(services, user.id, language)
     logger.info("user %d chose the language %s", user.id, language)
     return services.catalogues.translator(language)
