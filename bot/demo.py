@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 
 from bot.autoastat import History, parse_history
-from bot.lookup import Found, RetryNotice, Source
+from bot.lookup import Found, RetryNotice, Source, WaitNotice
 
 
 @cache
@@ -26,7 +26,13 @@ class DemoLookups:
     """Answers like :class:`bot.lookup.LookupService`, always with the sample."""
 
     async def lookup(
-        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None, refresh: bool = False
+        self,
+        vin: str,
+        user_id: int,
+        *,
+        on_retry: RetryNotice | None = None,
+        on_wait: WaitNotice | None = None,
+        refresh: bool = False,
     ) -> Found:
         """The sample history, whatever the VIN."""
         return await self.cached(vin)

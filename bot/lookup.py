@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Called with the delay before the next attempt after a 503.
 RetryNotice = Callable[[float], Awaitable[None]]
+# Called when the answer has to come from the API, so the asker may show they wait.
+WaitNotice = Callable[[], None]
 # Called once when the API starts refusing the token, again only after it accepted it.
 TokenAlarm = Callable[[], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
@@ -82,7 +84,13 @@ class Lookups(Protocol):
     """What the chat surfaces need of a lookup service (the real one, or the demo)."""
 
     async def lookup(
-        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None, refresh: bool = False
+        self,
+        vin: str,
+        user_id: int,
+        *,
+        on_retry: RetryNotice | None = None,
+        on_wait: WaitNotice | None = None,
+        refresh: bool = False,
     ) -> Outcome:
         """Find the VIN's history for this user."""
 
@@ -125,14 +133,21 @@ class LookupService:
         self._token_rejected = False
 
     async def lookup(
-        self, vin: str, user_id: int, *, on_retry: RetryNotice | None = None, refresh: bool = False
+        self,
+        vin: str,
+        user_id: int,
+        *,
+        on_retry: RetryNotice | None = None,
+        on_wait: WaitNotice | None = None,
+        refresh: bool = False,
     ) -> Outcome:
         """Find the VIN's history for this user, from the cache or the API.
 
-        `refresh` skips the cache: the API is asked even for a fresh history.
+        `on_wait` is called if the answer has to come from the API (a cached one
+        comes at once); `refresh` skips the cache, so the API is asked anyway.
         """
         started = time.perf_counter()
-        resolution = await self._resolve(vin, user_id, on_retry, refresh)
+        resolution = await self._resolve(vin, user_id, on_retry, on_wait, refresh)
         _log(vin, user_id, resolution, time.perf_counter() - started)
         await self._storage.log_lookup(
             at=self._clock(), user_id=user_id, vin=vin, outcome=outcome_name(resolution.outcome)
@@ -149,7 +164,12 @@ class LookupService:
         return Found(parse_history(cached.payload), cached.fetched_at, Source.CACHE)
 
     async def _resolve(
-        self, vin: str, user_id: int, on_retry: RetryNotice | None, refresh: bool
+        self,
+        vin: str,
+        user_id: int,
+        on_retry: RetryNotice | None,
+        on_wait: WaitNotice | None,
+        refresh: bool,
     ) -> _Resolution:
         found = None if refresh else await self.cached(vin)
         if found is not None:
@@ -159,6 +179,8 @@ class LookupService:
             flight = self._flights.get(vin)
             if flight is None:
                 break
+            if on_wait is not None:
+                on_wait()
             # Shielded: one asker giving up must not cancel the others' answer.
             shared = await asyncio.shield(flight)
             match shared.outcome:
@@ -173,14 +195,19 @@ class LookupService:
                     continue
 
         flight = asyncio.create_task(
-            self._fetch(vin, user_id, on_retry, refresh), name=f"lookup {vin}"
+            self._fetch(vin, user_id, on_retry, on_wait, refresh), name=f"lookup {vin}"
         )
         self._flights[vin] = flight
         flight.add_done_callback(lambda _: self._flights.pop(vin, None))
         return await asyncio.shield(flight)
 
     async def _fetch(
-        self, vin: str, user_id: int, on_retry: RetryNotice | None, refresh: bool
+        self,
+        vin: str,
+        user_id: int,
+        on_retry: RetryNotice | None,
+        on_wait: WaitNotice | None,
+        refresh: bool,
     ) -> _Resolution:
         # A flight that just ended may have filled the cache after we looked.
         found = None if refresh else await self.cached(vin)
@@ -190,6 +217,8 @@ class LookupService:
         granted = await self._limits.reserve(vin, user_id)
         if isinstance(granted, Refusal):
             return _Resolution(Refused(granted), requests=0)
+        if on_wait is not None:
+            on_wait()
 
         requests = 0
         try:

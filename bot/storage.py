@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -245,11 +246,11 @@ class Storage:
 
     async def cached_history(self, vin: str, *, fetched_after: float) -> CachedHistory | None:
         """The stored history of a VIN if it was fetched after the given time."""
-        async with self._db.execute(
+        row = await _first(
+            self._db,
             "SELECT payload, fetched_at FROM history_cache WHERE vin = ? AND fetched_at > ?",
             (vin, fetched_after),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None else CachedHistory(payload=row[0], fetched_at=row[1])
 
     async def store_history(self, vin: str, payload: bytes, *, fetched_at: float) -> None:
@@ -329,8 +330,7 @@ class Storage:
         # The window is full when `allowed` units started after `since`; the
         # next one frees when the oldest of the excess leaves the window.
         query = f"{select_times} ORDER BY 1 DESC LIMIT 1 OFFSET ?"
-        async with db.execute(query, (*params, window.since, window.allowed - 1)) as cursor:
-            row = await cursor.fetchone()
+        row = await _first(db, query, (*params, window.since, window.allowed - 1))
         return None if row is None else float(row[0]) + window.length
 
     async def next_slot_at(self, *, now: float, budget: Window) -> float | None:
@@ -404,18 +404,14 @@ class Storage:
 
     @staticmethod
     async def _paused_until(db: aiosqlite.Connection) -> float | None:
-        async with db.execute("SELECT until FROM upstream_pause WHERE id = 1") as cursor:
-            row = await cursor.fetchone()
+        row = await _first(db, "SELECT until FROM upstream_pause WHERE id = 1", ())
         return None if row is None else float(row[0])
 
     # -- user languages -----------------------------------------------------
 
     async def user_language(self, user_id: int) -> str | None:
         """The language the user chose with /lang, or None if they never chose one."""
-        async with self._db.execute(
-            "SELECT language FROM users WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await _first(self._db, "SELECT language FROM users WHERE user_id = ?", (user_id,))
         return None if row is None or row[0] is None else str(row[0])
 
     async def set_user_language(self, user_id: int, language: str, *, now: float) -> None:
@@ -472,8 +468,10 @@ class Storage:
 
     async def log_lookup(self, *, at: float, user_id: int, vin: str, outcome: str) -> None:
         """Note one answered lookup."""
-        async with self._transaction() as db:
-            await db.execute(
+        # One statement is its own transaction; the lock keeps it out of another
+        # coroutine's open one. This runs for every answer, cached ones included.
+        async with self._write_lock:
+            await self._db.execute(
                 "INSERT INTO lookup_log (at, user_id, vin, outcome) VALUES (?, ?, ?, ?)",
                 (at, user_id, vin, outcome),
             )
@@ -515,11 +513,11 @@ class Storage:
         if not urls:
             return {}
         marks = ", ".join("?" * len(urls))
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             f"SELECT url, file_id FROM photo_files WHERE url IN ({marks})",  # noqa: S608
             tuple(urls),
-        ) as cursor:
-            return {str(url): str(file_id) async for url, file_id in cursor}
+        )
+        return {str(url): str(file_id) for url, file_id in rows}
 
     async def store_photo_file_ids(self, file_ids: dict[str, str], *, now: float) -> None:
         """Remember the file_id Telegram gave for each uploaded photo URL."""
@@ -641,9 +639,16 @@ class Storage:
         return deleted
 
     async def _scalar_int(self, query: str, params: tuple[float, ...] = ()) -> int:
-        async with self._db.execute(query, params) as cursor:
-            row = await cursor.fetchone()
+        row = await _first(self._db, query, params)
         return 0 if row is None else int(row[0])
+
+
+async def _first(
+    db: aiosqlite.Connection, query: str, params: tuple[object, ...]
+) -> sqlite3.Row | None:
+    """The first row of a query, in one round trip to the database thread."""
+    rows = await db.execute_fetchall(query, params)
+    return next(iter(rows), None)
 
 
 def _last_id(cursor: aiosqlite.Cursor) -> int:

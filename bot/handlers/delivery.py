@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 
 from telegram import (
     Bot,
@@ -36,9 +36,6 @@ logger = logging.getLogger(__name__)
 
 LOOKUP_ANYWAY_PREFIX = "vin:"
 QUEUE_PREFIX = "queue:"
-# Answers from the cache come at once; only a slower lookup shows "typing…",
-# refreshed because Telegram shows a chat action for about five seconds.
-TYPING_AFTER = 0.3
 TYPING_REFRESH = 4.5
 # In a group the same VIN's photos are posted once in this long; the summary
 # is always answered.
@@ -116,10 +113,13 @@ async def answer_vin(
     async def tell_retrying(delay: float) -> None:
         await send_text(bot, chat_id, replies.retrying(vin, delay, t), reply_to)
 
-    async with typing(bot, chat_id):
+    typing = Typing(bot, chat_id)
+    try:
         outcome = await services.lookups.lookup(
-            vin, user.id, on_retry=tell_retrying, refresh=refresh
+            vin, user.id, on_retry=tell_retrying, on_wait=typing.start, refresh=refresh
         )
+    finally:
+        await typing.stop()
 
     match outcome:
         case Found():
@@ -198,21 +198,36 @@ async def send_history(
         await send_text(bot, chat_id, replies.photos_failed(t), reply_to)
 
 
-@asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat while the block runs, unless it ends at once."""
+class Typing:
+    """Shows "typing…" in a chat from :meth:`start` until :meth:`stop`.
 
-    async def keep_typing() -> None:
-        await asyncio.sleep(TYPING_AFTER)
+    Started only when an answer has to wait for the API: a cached one comes at
+    once and needs no chat action (nor the request to Telegram it costs).
+    """
+
+    def __init__(self, bot: Bot, chat_id: int) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin showing the action (again calls change nothing)."""
+        if self._task is None:
+            self._task = asyncio.create_task(
+                self._keep_typing(), name=f"typing in {self._chat_id}"
+            )
+
+    async def stop(self) -> None:
+        """Stop showing the action."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _keep_typing(self) -> None:
+        # Telegram shows a chat action for about five seconds.
         while True:
             with suppress(TelegramError):
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
             await asyncio.sleep(TYPING_REFRESH)
-
-    task = asyncio.create_task(keep_typing(), name=f"typing in {chat_id}")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task

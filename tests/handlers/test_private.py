@@ -67,6 +67,8 @@ async def test_a_second_ask_is_answered_from_the_cache(
 
     assert "3 auction records" in text_of(again)
     assert fake_autoastat.request_count() == 1
+    # A cached answer comes at once: no "typing…", and no request to Telegram for it.
+    assert [c for c in fake_telegram.calls_to("sendChatAction") if to_chat(BOB)(c)] == []
 
 
 async def test_the_vin_is_found_in_cyrillic_split_and_lower_case(
