@@ -99,6 +99,22 @@ class Lookups(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class _Ask:
+    """One lookup as asked, carried through the steps that answer it."""
+
+    vin: str
+    user_id: int
+    on_retry: RetryNotice | None
+    on_wait: WaitNotice | None
+    refresh: bool
+
+    def waiting(self) -> None:
+        """The answer has to come from the API: let the asker show it."""
+        if self.on_wait is not None:
+            self.on_wait()
+
+
+@dataclass(frozen=True, slots=True)
 class _Resolution:
     outcome: Outcome
     requests: int  # upstream requests this resolution made
@@ -147,7 +163,8 @@ class LookupService:
         comes at once); `refresh` skips the cache, so the API is asked anyway.
         """
         started = time.perf_counter()
-        resolution = await self._resolve(vin, user_id, on_retry, on_wait, refresh)
+        ask = _Ask(vin, user_id, on_retry, on_wait, refresh)
+        resolution = await self._resolve(ask)
         _log(vin, user_id, resolution, time.perf_counter() - started)
         await self._storage.log_lookup(
             at=self._clock(), user_id=user_id, vin=vin, outcome=outcome_name(resolution.outcome)
@@ -163,15 +180,9 @@ class LookupService:
             return None
         return Found(parse_history(cached.payload), cached.fetched_at, Source.CACHE)
 
-    async def _resolve(
-        self,
-        vin: str,
-        user_id: int,
-        on_retry: RetryNotice | None,
-        on_wait: WaitNotice | None,
-        refresh: bool,
-    ) -> _Resolution:
-        found = None if refresh else await self.cached(vin)
+    async def _resolve(self, ask: _Ask) -> _Resolution:
+        vin = ask.vin
+        found = None if ask.refresh else await self.cached(vin)
         if found is not None:
             return _Resolution(found, requests=0)
 
@@ -179,8 +190,7 @@ class LookupService:
             flight = self._flights.get(vin)
             if flight is None:
                 break
-            if on_wait is not None:
-                on_wait()
+            ask.waiting()
             # Shielded: one asker giving up must not cancel the others' answer.
             shared = await asyncio.shield(flight)
             match shared.outcome:
@@ -191,34 +201,32 @@ class LookupService:
                 case Failed():
                     return _Resolution(shared.outcome, requests=0)
                 case Refused():
-                    # That asker's own quota may be what refused; try on ours.
+                    # That asker's own quota may be what refused; try on ours, as
+                    # the leader of a flight of our own.
+                    self._land(vin, flight)
                     continue
 
-        flight = asyncio.create_task(
-            self._fetch(vin, user_id, on_retry, on_wait, refresh), name=f"lookup {vin}"
-        )
+        flight = asyncio.create_task(self._fetch(ask), name=f"lookup {vin}")
         self._flights[vin] = flight
-        flight.add_done_callback(lambda _: self._flights.pop(vin, None))
+        flight.add_done_callback(lambda done: self._land(vin, done))
         return await asyncio.shield(flight)
 
-    async def _fetch(
-        self,
-        vin: str,
-        user_id: int,
-        on_retry: RetryNotice | None,
-        on_wait: WaitNotice | None,
-        refresh: bool,
-    ) -> _Resolution:
+    def _land(self, vin: str, flight: asyncio.Task[_Resolution]) -> None:
+        """Forget a finished flight, and only that one: a newer one may have taken off."""
+        if self._flights.get(vin) is flight:
+            del self._flights[vin]
+
+    async def _fetch(self, ask: _Ask) -> _Resolution:
+        vin = ask.vin
         # A flight that just ended may have filled the cache after we looked.
-        found = None if refresh else await self.cached(vin)
+        found = None if ask.refresh else await self.cached(vin)
         if found is not None:
             return _Resolution(found, requests=0)
 
-        granted = await self._limits.reserve(vin, user_id)
+        granted = await self._limits.reserve(vin, ask.user_id)
         if isinstance(granted, Refusal):
             return _Resolution(Refused(granted), requests=0)
-        if on_wait is not None:
-            on_wait()
+        ask.waiting()
 
         requests = 0
         try:
@@ -228,7 +236,7 @@ class LookupService:
                     history = await self._client.fetch_history(vin)
                     break
                 except Unavailable:
-                    if not await self._may_retry(vin, requests, on_retry):
+                    if not await self._may_retry(vin, requests, ask.on_retry):
                         raise
         except AutoastatError as error:
             await self._limits.refund(granted)
