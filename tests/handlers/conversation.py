@@ -47,14 +47,19 @@ def containing(fragment: str, chat_id: int | None = None) -> Predicate:
     return predicate
 
 
-async def ask(telegram: FakeTelegram, text: str, user_id: int, **kwargs: Any) -> Call:
-    """Write to the bot in a private chat; the next message Telegram accepted from it there.
+async def ask(
+    telegram: FakeTelegram, text: str, user_id: int, *, chat_id: int | None = None, **kwargs: Any
+) -> Call:
+    """Write to the bot (in a private chat, or in the group `chat_id`); its next accepted message.
 
     A message Telegram refused (bad HTML, too long) is not an answer: the wait goes
     on, and a test expecting an answer fails with the list of calls.
     """
-    received = delivered_to(user_id)
+    chat = user_id if chat_id is None else chat_id
+    received = delivered_to(chat)
     already = len([call for call in telegram.calls_to("sendMessage") if received(call)])
-    telegram.send_text(text, user_id=user_id, **kwargs)
+    if chat_id is not None:
+        kwargs.setdefault("chat_type", "group")
+    telegram.send_text(text, user_id=user_id, chat_id=chat_id, **kwargs)
     calls = await telegram.wait_for("sendMessage", received, count=already + 1)
     return calls[already]

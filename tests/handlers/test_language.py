@@ -13,6 +13,7 @@ from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
 from tests.fakes.autoastat import FakeAutoastat
 from tests.fakes.telegram import DEFAULT_GROUP_ID, Call, FakeTelegram
 from tests.handlers.conftest import RunBot
+from tests.handlers.conversation import ask
 from tests.vins import SAMPLE_VIN, valid_vin
 
 ALICE, BOB, OLGA = 1001, 1002, 1003
@@ -22,27 +23,6 @@ NBSP = "\u00a0"
 
 def text_of(call: Call) -> str:
     return str(call.params.get("text", ""))
-
-
-def to_chat(chat_id: int) -> Any:
-    def predicate(call: Call) -> bool:
-        return int(call.params.get("chat_id", 0)) == chat_id
-
-    predicate.__name__ = f"to_chat({chat_id})"
-    return predicate
-
-
-async def ask(
-    telegram: FakeTelegram, text: str, user_id: int, *, chat_id: int | None = None, **kwargs: Any
-) -> Call:
-    """Send a message and wait for the bot's next message in that chat."""
-    chat = user_id if chat_id is None else chat_id
-    already = len([call for call in telegram.calls_to("sendMessage") if to_chat(chat)(call)])
-    if chat_id is not None:
-        kwargs.setdefault("chat_type", "group")
-    telegram.send_text(text, user_id=user_id, chat_id=chat_id, **kwargs)
-    calls = await telegram.wait_for("sendMessage", to_chat(chat), count=already + 1)
-    return calls[already]
 
 
 def buttons_of(message: dict[str, Any]) -> list[tuple[str, str]]:
