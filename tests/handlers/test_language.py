@@ -11,18 +11,14 @@ import pytest
 from bot.app import BotApplication
 from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
 from tests.fakes.autoastat import FakeAutoastat
-from tests.fakes.telegram import DEFAULT_GROUP_ID, Call, FakeTelegram
+from tests.fakes.telegram import DEFAULT_GROUP_ID, FakeTelegram
 from tests.handlers.conftest import RunBot
-from tests.handlers.conversation import ask
+from tests.handlers.conversation import ask, text_of
 from tests.vins import SAMPLE_VIN, valid_vin
 
 ALICE, BOB, OLGA = 1001, 1002, 1003
 GROUP = DEFAULT_GROUP_ID
 NBSP = "\u00a0"
-
-
-def text_of(call: Call) -> str:
-    return str(call.params.get("text", ""))
 
 
 def buttons_of(message: dict[str, Any]) -> list[tuple[str, str]]:
