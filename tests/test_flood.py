@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from bot.flood import WINDOW, FloodLimit, Verdict
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_the_limit_allows_n_a_minute_then_warns_once_then_drops() -> None:

@@ -10,22 +10,10 @@ import pytest
 
 from bot.limits import BUDGET_WINDOW, QUOTA_WINDOW, Granted, Limits, Refusal
 from bot.storage import Storage
+from tests.clock import Clock
 
 VIN = "1FMZU73K83ZB53903"
 ALICE, BOB, ADMIN = 1, 2, 99
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

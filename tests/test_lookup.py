@@ -41,11 +41,11 @@ from bot.autoastat import (
 from bot.limits import BUDGET_WINDOW, QUOTA_WINDOW, Limits
 from bot.lookup import Failed, Found, LookupService, Outcome, Refused, RetryNotice, Source
 from bot.storage import CachedHistory, Granted, Refusal, Storage, Window
+from tests.clock import START, Clock
 from tests.fakes.autoastat import SAMPLE_PATH, FakeAutoastat, Response
 from tests.vins import SAMPLE_VIN, valid_vin
 
 ALICE, BOB, ADMIN = 1, 2, 99
-START = 1_800_000_000.0
 CACHE_TTL = 24 * 3600.0
 RETRY_DELAY = 30.0
 # Only a failing test ever waits this long for a condition.
@@ -55,19 +55,6 @@ SAMPLE = parse_history(SAMPLE_PATH.read_bytes())
 
 
 # --------------------------------------------------------------------------- the rig
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Sleeps:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.clock import Clock
 from tests.fakes.autoastat import FakeAutoastat
 from tests.fakes.telegram import FakeTelegram
 from tests.handlers.conftest import RunBot
@@ -12,16 +13,6 @@ from tests.vins import valid_vin
 
 ALICE, BOB = 1001, 1002
 HOUR = 3600.0
-
-
-class Clock:
-    """Real enough for the bot, moved by hand across the budget's hour."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def queue_from_refusal(telegram: FakeTelegram, vin: str, user_id: int) -> str:
